@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tokenmeter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tokenmeter", targets: ["tokenmeter"]),
+    ],
+    targets: [
+        // C libraries through system-library targets, plus the Linux syscalls Glibc does not expose.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CLinux"),
+
+        // The domain: value types, pricing, ports. Knows no I/O.
+        .target(name: "TokenmeterCore", resources: [.copy("Resources/prices.json")]),
+        // Strict JSON parser and writer for untrusted bodies and API answers.
+        .target(name: "JSON"),
+        // Transport: epoll HTTP/1.1 server.
+        .target(name: "HTTP", dependencies: ["CLinux", "CZlib"]),
+        // libpq wrapper: connections, pool, bound queries, COPY.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // Native event decoding, validation, normalization, pricing and group commit.
+        .target(name: "Ingest", dependencies: ["TokenmeterCore", "JSON"]),
+        // Migrations and the Postgres implementation of the domain's ports.
+        .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres"]),
+        // Routes: HTTP requests to domain calls and back.
+        .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest"]),
+        // Composition root: configuration, embedded Postgres, services, CLI.
+        .target(name: "App", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
+        .executableTarget(name: "tokenmeter", dependencies: ["App"]),
+
+        .testTarget(name: "TokenmeterCoreTests", dependencies: ["TokenmeterCore"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TokenmeterCore", "JSON"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest"]),
+    ]
+)

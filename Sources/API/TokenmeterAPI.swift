@@ -1,0 +1,169 @@
+import Foundation
+import HTTP
+import Ingest
+import JSON
+import TokenmeterCore
+
+/// Everything the routes need, injected by the composition root.
+public struct APIDependencies: Sendable {
+    public var decoder: EventDecoder
+    public var committer: GroupCommitter
+    public var usage: any UsageReader
+    public var authenticator: Authenticator
+    public var priceBooks: ProjectPriceBooks
+    public var priceOverrides: any PriceOverrideRepository
+    public var executor: BlockingExecutor
+    public var metrics: Metrics
+    public var logger: Logger
+    public var version: String
+    /// Blocking readiness probe (can the database be reached right now).
+    public var isReady: @Sendable () -> Bool
+    public var clock: @Sendable () -> Date
+
+    public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
+                priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
+                metrics: Metrics, logger: Logger, version: String, isReady: @escaping @Sendable () -> Bool,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.decoder = decoder
+        self.committer = committer
+        self.usage = usage
+        self.authenticator = authenticator
+        self.priceBooks = priceBooks
+        self.priceOverrides = priceOverrides
+        self.executor = executor
+        self.metrics = metrics
+        self.logger = logger
+        self.version = version
+        self.isReady = isReady
+        self.clock = clock
+    }
+}
+
+/// The HTTP face of Tokenmeter: routes requests to handlers. Cheap routes answer on the event loop;
+/// anything that may block runs on the blocking executor.
+public final class TokenmeterAPI: HTTPResponder {
+    let deps: APIDependencies
+
+    public init(_ dependencies: APIDependencies) {
+        self.deps = dependencies
+    }
+
+    enum Route: String {
+        case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
+    }
+
+    /// Matches a path to a route and the methods it allows.
+    static func route(for path: String) -> (Route, allowed: [String], parameter: String?)? {
+        switch path {
+        case "/": return (.root, ["GET", "HEAD"], nil)
+        case "/healthz": return (.healthz, ["GET", "HEAD"], nil)
+        case "/readyz": return (.readyz, ["GET", "HEAD"], nil)
+        case "/metrics": return (.metrics, ["GET", "HEAD"], nil)
+        case "/version": return (.version, ["GET", "HEAD"], nil)
+        case "/v1/events": return (.events, ["POST"], nil)
+        case "/v1/usage": return (.usage, ["GET", "HEAD"], nil)
+        case "/v1/prices": return (.prices, ["GET", "HEAD"], nil)
+        default:
+            if let id = parameter(of: path, after: "/v1/requests/") { return (.requestTree, ["GET", "HEAD"], id) }
+            if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
+            return nil
+        }
+    }
+
+    private static func parameter(of path: String, after prefix: String) -> String? {
+        guard path.hasPrefix(prefix) else { return nil }
+        let rest = String(path.dropFirst(prefix.count))
+        return rest.isEmpty ? nil : rest
+    }
+
+    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let started = ContinuousClock.now
+        guard let (route, allowed, parameter) = TokenmeterAPI.route(for: request.path) else {
+            finish(APIError.notFound("no route for \(request.path.prefix(200))").response, route: "unknown", started: started, respond: respond)
+            return
+        }
+        guard allowed.contains(request.method) else {
+            var response = APIError(status: 405, code: "method_not_allowed", message: "\(request.method.prefix(16)) is not allowed here; use \(allowed.joined(separator: ", "))").response
+            response.headers.add(name: "Allow", value: allowed.joined(separator: ", "))
+            finish(response, route: route.rawValue, started: started, respond: respond)
+            return
+        }
+        let done: @Sendable (HTTPResponse) -> Void = { [self] response in
+            var response = response
+            if request.method == "HEAD" { response.body = [] }
+            finish(response, route: route.rawValue, started: started, respond: respond)
+        }
+        switch route {
+        case .root: done(rootResponse())
+        case .healthz: done(json(200) { $0.key("status"); $0.string("ok") })
+        case .version: done(json(200) { [deps] in $0.key("version"); $0.string(deps.version) })
+        case .metrics:
+            var response = HTTPResponse(status: 200, headers: HTTPHeaders(), body: Array(deps.metrics.render().utf8))
+            response.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            done(response)
+        default:
+            let accepted = deps.executor.submit { [self] in
+                do {
+                    try self.handleBlocking(route, parameter: parameter, request: request, respond: done)
+                } catch {
+                    done(self.errorResponse(error, route: route))
+                }
+            }
+            if !accepted { done(APIError.overloaded().response) }
+        }
+    }
+
+    private func handleBlocking(_ route: Route, parameter: String?, request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) throws {
+        switch route {
+        case .readyz:
+            respond(deps.isReady() ? json(200) { $0.key("status"); $0.string("ready") }
+                                   : APIError.unavailable("the database is not reachable", retryAfter: 5).response)
+        case .events: try ingest(request, respond: respond)
+        case .usage: respond(try usage(request))
+        case .requestTree: respond(try requestTree(request, requestID: parameter ?? ""))
+        case .prices: respond(try prices(request))
+        case .price: respond(try putPrice(request, model: parameter ?? ""))
+        case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
+        }
+    }
+
+    func errorResponse(_ error: any Error, route: Route) -> HTTPResponse {
+        switch error {
+        case let api as APIError:
+            return api.response
+        case StorageError.unavailable(let reason):
+            deps.logger.warning("storage unavailable", ["route": route.rawValue, "error": reason])
+            return APIError.unavailable("the database is unavailable; retry shortly").response
+        default:
+            deps.logger.error("request failed", ["route": route.rawValue, "error": String(describing: error)])
+            return APIError(status: 500, code: "internal", message: "internal error").response
+        }
+    }
+
+    private func finish(_ response: HTTPResponse, route: String, started: ContinuousClock.Instant, respond: @Sendable (HTTPResponse) -> Void) {
+        let seconds = (ContinuousClock.now - started).seconds
+        deps.metrics.increment("tokenmeter_http_requests_total", labels: [("route", route), ("status", String(response.status))], help: "HTTP requests answered.")
+        deps.metrics.observe("tokenmeter_http_request_seconds", seconds, labels: [("route", route)], help: "Time to answer, by route.")
+        respond(response)
+    }
+
+    private func rootResponse() -> HTTPResponse {
+        json(200) { [deps] w in
+            w.key("name"); w.string("tokenmeter")
+            w.key("version"); w.string(deps.version)
+            w.key("endpoints"); w.beginArray()
+            for path in ["POST /v1/events", "GET /v1/usage", "GET /v1/requests/{request_id}", "GET /v1/prices", "PUT /v1/prices/{model}",
+                         "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
+            w.endArray()
+        }
+    }
+}
+
+/// Builds a JSON response with the streaming writer.
+func json(_ status: Int, _ build: (inout JSONWriter) -> Void) -> HTTPResponse {
+    var writer = JSONWriter()
+    writer.beginObject()
+    build(&writer)
+    writer.endObject()
+    return HTTPResponse.json(status: status, body: writer.bytes)
+}

@@ -1,0 +1,137 @@
+import Foundation
+import TokenmeterCore
+
+/// Everything an operator can set, with defaults. Read from flags first, then `TOKENMETER_*`
+/// environment variables; only the executable reads the environment.
+public struct Configuration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8787
+    public var dataDirectory = "./.tokenmeter"
+    /// A libpq URL or conninfo; nil runs the embedded Postgres under `dataDirectory/postgres`.
+    public var databaseURL: String?
+    public var migrationsDirectory: String?
+    public var logLevel = Logger.Level.info
+    public var maxBodyBytes = 16 * 1024 * 1024
+    public var maxDecompressedBodyBytes = 64 * 1024 * 1024
+    public var textCapBytes = 32 * 1024
+    public var maxConnections = 10_000
+    public var eventLoopThreads = 2
+    public var writerThreads = 2
+    public var queryThreads = 4
+    public var shutdownGraceSeconds = 25
+    public var requestTimeoutSeconds = 30
+    public var idleTimeoutSeconds = 60
+
+    public init() {}
+
+    /// One setting: its flag, environment variable, and how to apply a value.
+    struct Setting: Sendable {
+        let flag: String
+        let env: String
+        let help: String
+        let apply: @Sendable (inout Configuration, String) throws -> Void
+    }
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static func integer(_ name: String, _ value: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let v = Int(value), range.contains(v) else {
+            throw ConfigurationError(description: "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(value.prefix(40))\"")
+        }
+        return v
+    }
+
+    static let settings: [Setting] = [
+        Setting(flag: "--host", env: "TOKENMETER_HOST", help: "address to listen on (default 127.0.0.1)") { c, v in
+            guard !v.isEmpty, v.utf8.count < 256 else { throw ConfigurationError(description: "TOKENMETER_HOST must be an address") }
+            c.host = v
+        },
+        Setting(flag: "--port", env: "TOKENMETER_PORT", help: "port to listen on (default 8787; 0 = any free port)") { c, v in
+            c.port = try integer("TOKENMETER_PORT / --port", v, in: 0...65535)
+        },
+        Setting(flag: "--data-dir", env: "TOKENMETER_DATA_DIR", help: "state directory: embedded Postgres, credentials (default ./.tokenmeter)") { c, v in
+            guard !v.isEmpty else { throw ConfigurationError(description: "TOKENMETER_DATA_DIR must not be empty") }
+            c.dataDirectory = v
+        },
+        Setting(flag: "--database-url", env: "TOKENMETER_DATABASE_URL", help: "libpq URL of an existing Postgres (unset: embedded Postgres)") { c, v in
+            c.databaseURL = v.isEmpty ? nil : v
+        },
+        Setting(flag: "--migrations-dir", env: "TOKENMETER_MIGRATIONS_DIR", help: "directory of NNNN_name.sql migrations (default: found next to the binary or ./migrations)") { c, v in
+            c.migrationsDirectory = v
+        },
+        Setting(flag: "--log-level", env: "TOKENMETER_LOG_LEVEL", help: "debug, info, warning or error (default info)") { c, v in
+            guard let level = Logger.Level(name: v) else { throw ConfigurationError(description: "TOKENMETER_LOG_LEVEL must be debug, info, warning or error") }
+            c.logLevel = level
+        },
+        Setting(flag: "--max-body-bytes", env: "TOKENMETER_MAX_BODY_BYTES", help: "largest request body on the wire (default 16 MiB)") { c, v in
+            c.maxBodyBytes = try integer("TOKENMETER_MAX_BODY_BYTES", v, in: 1024...(1 << 30))
+        },
+        Setting(flag: "--max-decompressed-bytes", env: "TOKENMETER_MAX_DECOMPRESSED_BYTES", help: "largest body after gunzip (default 64 MiB)") { c, v in
+            c.maxDecompressedBodyBytes = try integer("TOKENMETER_MAX_DECOMPRESSED_BYTES", v, in: 1024...(1 << 31))
+        },
+        Setting(flag: "--text-cap-bytes", env: "TOKENMETER_TEXT_CAP_BYTES", help: "prompt/response text beyond this is truncated and flagged (default 32 KiB)") { c, v in
+            c.textCapBytes = try integer("TOKENMETER_TEXT_CAP_BYTES", v, in: 0...(16 << 20))
+        },
+        Setting(flag: "--max-connections", env: "TOKENMETER_MAX_CONNECTIONS", help: "open HTTP connections before 503 (default 10000)") { c, v in
+            c.maxConnections = try integer("TOKENMETER_MAX_CONNECTIONS", v, in: 1...1_000_000)
+        },
+        Setting(flag: "--event-loop-threads", env: "TOKENMETER_EVENT_LOOP_THREADS", help: "HTTP event-loop threads (default 2)") { c, v in
+            c.eventLoopThreads = try integer("TOKENMETER_EVENT_LOOP_THREADS", v, in: 1...64)
+        },
+        Setting(flag: "--writer-threads", env: "TOKENMETER_WRITER_THREADS", help: "group-commit writer connections (default 2)") { c, v in
+            c.writerThreads = try integer("TOKENMETER_WRITER_THREADS", v, in: 1...32)
+        },
+        Setting(flag: "--query-threads", env: "TOKENMETER_QUERY_THREADS", help: "threads for queries and request decoding (default 4)") { c, v in
+            c.queryThreads = try integer("TOKENMETER_QUERY_THREADS", v, in: 1...256)
+        },
+        Setting(flag: "--shutdown-grace-seconds", env: "TOKENMETER_SHUTDOWN_GRACE_SECONDS", help: "how long SIGTERM waits for in-flight requests (default 25)") { c, v in
+            c.shutdownGraceSeconds = try integer("TOKENMETER_SHUTDOWN_GRACE_SECONDS", v, in: 0...3600)
+        },
+        Setting(flag: "--request-timeout-seconds", env: "TOKENMETER_REQUEST_TIMEOUT_SECONDS", help: "a request must arrive completely within this (default 30)") { c, v in
+            c.requestTimeoutSeconds = try integer("TOKENMETER_REQUEST_TIMEOUT_SECONDS", v, in: 1...3600)
+        },
+        Setting(flag: "--idle-timeout-seconds", env: "TOKENMETER_IDLE_TIMEOUT_SECONDS", help: "keep-alive connections idle this long are closed (default 60)") { c, v in
+            c.idleTimeoutSeconds = try integer("TOKENMETER_IDLE_TIMEOUT_SECONDS", v, in: 1...86_400)
+        },
+    ]
+
+    /// Applies the environment, then flags (`--name value` or `--name=value`); returns arguments it did not consume.
+    public static func load(arguments: [String], environment: [String: String]) throws -> (Configuration, rest: [String]) {
+        var configuration = Configuration()
+        for setting in settings {
+            if let value = environment[setting.env] { try setting.apply(&configuration, value) }
+        }
+        var rest: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            let (name, inline) = argument.split(separator: "=", maxSplits: 1).map(String.init).splitFlag()
+            if let setting = settings.first(where: { $0.flag == name }) {
+                let value: String
+                if let inline { value = inline } else {
+                    guard i + 1 < arguments.count else { throw ConfigurationError(description: "\(name) needs a value") }
+                    i += 1
+                    value = arguments[i]
+                }
+                try setting.apply(&configuration, value)
+            } else {
+                rest.append(argument)
+            }
+            i += 1
+        }
+        return (configuration, rest)
+    }
+
+    static var helpText: String {
+        settings.map { "  \($0.flag.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.env.padding(toLength: 36, withPad: " ", startingAt: 0)) \($0.help)" }
+            .joined(separator: "\n")
+    }
+}
+
+private extension Array where Element == String {
+    func splitFlag() -> (String, String?) {
+        (self.first ?? "", count > 1 ? self[1] : nil)
+    }
+}

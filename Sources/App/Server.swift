@@ -1,0 +1,86 @@
+import API
+import Foundation
+import HTTP
+import Ingest
+import Postgres
+import Store
+import TokenmeterCore
+
+/// A running Tokenmeter: pools, group committer, query executor, API and HTTP server, wired together.
+/// `start` brings them up in order; `shutdown` takes them down in reverse, draining in-flight work.
+public final class Server: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: Configuration
+    public let logger: Logger
+    public let metrics: Metrics
+    private let writePool: PostgresPool
+    private let readPool: PostgresPool
+    private let committer: GroupCommitter
+    private let executor: BlockingExecutor
+    private let http: HTTPServer
+
+    public var port: Int { http.boundPort }
+
+    public init(configuration: Configuration, connectionString: String, logger: Logger, priceBook: PriceBook) {
+        self.configuration = configuration
+        self.logger = logger
+        let metrics = Metrics()
+        self.metrics = metrics
+        writePool = PostgresPool(connectionString: connectionString, size: configuration.writerThreads, acquireTimeout: .seconds(5))
+        readPool = PostgresPool(connectionString: connectionString, size: configuration.queryThreads, acquireTimeout: .seconds(5))
+        var committerConfiguration = GroupCommitter.Configuration()
+        committerConfiguration.writerThreads = configuration.writerThreads
+        committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool), configuration: committerConfiguration,
+                                   logger: logger.with(label: "ingest"), metrics: metrics)
+        executor = BlockingExecutor(name: "tokenmeter-query", threads: configuration.queryThreads, maxQueued: 10_000)
+        var limits = IngestLimits()
+        limits.textCapBytes = configuration.textCapBytes
+        let keys = PostgresKeyStore(pool: readPool)
+        let overrides = PostgresPriceOverrides(pool: readPool)
+        let readPool = self.readPool
+        let api = TokenmeterAPI(APIDependencies(
+            decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: readPool),
+            authenticator: Authenticator(keys: keys), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
+            priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
+            version: Server.version, isReady: { readPool.checkHealth() }))
+        var httpConfiguration = HTTPServerConfiguration()
+        httpConfiguration.host = configuration.host
+        httpConfiguration.port = configuration.port
+        httpConfiguration.eventLoopThreads = configuration.eventLoopThreads
+        httpConfiguration.maxBodyBytes = configuration.maxBodyBytes
+        httpConfiguration.maxDecompressedBodyBytes = configuration.maxDecompressedBodyBytes
+        httpConfiguration.maxConnections = configuration.maxConnections
+        httpConfiguration.requestTimeout = .seconds(configuration.requestTimeoutSeconds)
+        httpConfiguration.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
+        http = HTTPServer(configuration: httpConfiguration, responder: api)
+        let http = self.http
+        metrics.gauge("tokenmeter_http_open_connections", help: "Open HTTP connections.") { Double(http.openConnections) }
+        metrics.gauge("tokenmeter_process_resident_memory_bytes", help: "Resident set size of the process.") { Double(Server.residentMemoryBytes()) }
+    }
+
+    public func start() throws {
+        committer.start()
+        try http.start()
+        logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
+    }
+
+    /// Stop accepting, let in-flight requests finish (their events get committed), then stop the writers,
+    /// the query threads and the pools.
+    public func shutdown() {
+        logger.info("shutting down")
+        http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
+        committer.shutdown()
+        executor.shutdown()
+        writePool.close()
+        readPool.close()
+        logger.info("shut down cleanly")
+    }
+
+    static func residentMemoryBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,14 @@
+#ifndef TOKENMETER_CLINUX_H
+#define TOKENMETER_CLINUX_H
+/* Linux APIs that Swift's Glibc module does not expose (epoll, eventfd, timerfd, signalfd, accept4). */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+
+int tm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+#endif
