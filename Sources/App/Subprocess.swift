@@ -6,12 +6,12 @@ import Glibc
 /// Runs a child process to completion with posix_spawn and waitpid. Foundation's `Process` missed the
 /// exit of `pg_ctl` here (left a zombie and waited forever) and inherits our blocked-signal mask;
 /// this does neither: the child gets default signal handling and an empty mask.
-enum Subprocess {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+public enum Subprocess {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
     /// Runs `arguments[0]` (an absolute path) in `/`, with stdin from /dev/null and stdout+stderr
     /// appended to `outputPath`. Returns the exit status (128+signal when killed).
-    static func run(_ arguments: [String], environment: [String: String], outputPath: String) throws -> Int32 {
+    public static func run(_ arguments: [String], environment: [String: String], outputPath: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -109,8 +109,8 @@ final class EventLoop: @unchecked Sendable {
             try register(mailbox.eventFD, events: EPOLLIN.rawValue)
             try registerListener()
         } catch {
+            // deinit still runs for this fully initialised object and frees `scratch`.
             Glibc.close(epollFD)
-            scratch.deallocate()
             throw error
         }
     }
@@ -146,9 +146,12 @@ final class EventLoop: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
         var nextTick = now + tickInterval
+        var messagesLeft = false
         while true {
             var timeout: Int32 = -1
-            if liveConnections > 0 || acceptPaused || shutdownDeadline != nil {
+            if messagesLeft {
+                timeout = 0
+            } else if liveConnections > 0 || acceptPaused || shutdownDeadline != nil {
                 var wakeAt = nextTick
                 if let shutdownDeadline { wakeAt = min(wakeAt, shutdownDeadline) }
                 timeout = Int32(clamping: max(0, (wakeAt - now + 999_999) / 1_000_000))
@@ -160,7 +163,7 @@ final class EventLoop: @unchecked Sendable {
                 let event = events[index]
                 dispatch(fd: event.data.fd, flags: event.events)
             }
-            processMessages()
+            messagesLeft = processMessages()
             if now >= nextTick {
                 nextTick = now + tickInterval
                 tick()
@@ -186,13 +189,14 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func processMessages() {
-        // Responses delivered here can start pipelined requests whose responders answer at once: repeat.
-        var rounds = 0
-        while rounds < 64 {
-            rounds += 1
+    /// Returns true when messages are still queued (a long run of pipelined requests answered at once):
+    /// the next `epoll_wait` must then not block.
+    private func processMessages() -> Bool {
+        // Responses delivered here can start pipelined requests whose responders answer at once: repeat,
+        // but not forever, so that other connections get their turn.
+        for _ in 0..<64 {
             mailbox.drain(into: &messages)
-            if messages.isEmpty { return }
+            if messages.isEmpty { return false }
             for message in messages {
                 switch message {
                 case .response(let fd, let connectionID, let sequence, let response):
@@ -209,6 +213,7 @@ final class EventLoop: @unchecked Sendable {
             }
             messages.removeAll(keepingCapacity: true)
         }
+        return true
     }
 
     private func tick() {

@@ -37,7 +37,8 @@ extension HTTPResponse {
             out.append(contentsOf: value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        if status != 204 && status >= 200 {
+        // 1xx and 204 must not carry Content-Length; for 304 it would describe a body we do not have.
+        if status >= 200 && status != 204 && status != 304 {
             out.append(contentsOf: "Content-Length: ".utf8)
             appendDecimal(statusForbidsBody ? 0 : body.count, to: &out)
             out.append(contentsOf: "\r\n".utf8)

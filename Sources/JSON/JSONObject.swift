@@ -18,23 +18,29 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
     public typealias Element = (key: String, value: JSONValue)
 
     /// Objects with at most this many entries are searched linearly.
-    public static let linearScanLimit = 8
+    public static let linearScanLimit = 32
 
     /// The entries in document order, without duplicate keys.
     public private(set) var entries: [Element]
+    /// ``keySignature(_:)`` of each entry's key, parallel to `entries`: a linear lookup
+    /// compares integers and looks at a key's bytes only on a signature match.
+    private var signatures: [UInt64]
     /// Open-addressing table of `entry index + 1` (0 = empty); empty when small.
     private var table: [Int32]
 
     public init() {
         entries = []
+        signatures = []
         table = []
     }
 
     /// Builds an object from pairs in order; for a repeated key the last value wins.
     public init(_ pairs: [(String, JSONValue)]) {
         entries = []
+        signatures = []
         table = []
         entries.reserveCapacity(pairs.count)
+        signatures.reserveCapacity(pairs.count)
         for (key, value) in pairs { self[key] = value }
     }
 
@@ -42,30 +48,65 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         self.init(elements)
     }
 
-    /// The parser's path: keys and values side by side, already bounds-consistent.
-    init(keys: ArraySlice<String>, values: ArraySlice<JSONValue>) {
+    /// The parser's path: moves `count` keys and values out of the parser's stacks
+    /// (the caller must treat that memory as uninitialized afterwards). `signatures` holds
+    /// ``keySignature(_:_:)`` of each key, so the common case — no duplicates — is found
+    /// by comparing integers.
+    init(
+        movingKeys keys: UnsafeMutablePointer<String>, values: UnsafeMutablePointer<JSONValue>,
+        signatures signatures_: UnsafePointer<UInt64>, count: Int
+    ) {
         table = []
         entries = []
-        entries.reserveCapacity(keys.count)
-        var vi = values.startIndex
-        if keys.count <= JSONObject.linearScanLimit {
-            outer: for key in keys {
-                let value = values[vi]
-                vi += 1
-                for j in entries.indices where JSONObject.keysEqual(entries[j].key, key) {
-                    entries[j].value = value
-                    continue outer
+        signatures = []
+        var possibleDuplicate = false
+        if count <= JSONObject.linearScanLimit {
+            outer: for i in 0..<count {
+                for j in 0..<i where signatures_[j] == signatures_[i] {
+                    possibleDuplicate = true
+                    break outer
                 }
-                entries.append((key, value))
             }
         } else {
-            table = [Int32](repeating: 0, count: JSONObject.tableSize(for: keys.count))
-            for key in keys {
-                let value = values[vi]
-                vi += 1
-                insertOrReplace(key, value)
-            }
+            possibleDuplicate = true
         }
+        if !possibleDuplicate {
+            entries = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    (buffer.baseAddress! + i).initialize(to: ((keys + i).move(), (values + i).move()))
+                }
+                initialized = count
+            }
+            signatures = Array(UnsafeBufferPointer(start: signatures_, count: count))
+            return
+        }
+        entries.reserveCapacity(count)
+        signatures.reserveCapacity(count)
+        for i in 0..<count { self[(keys + i).move()] = (values + i).move() }
+    }
+
+    static func keySignature(_ key: String) -> UInt64 {
+        func signature(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            guard let p = b.baseAddress, b.count > 0 else { return 0 }   // same as keySignature(p, 0)
+            return keySignature(p, b.count)
+        }
+        if let s = key.utf8.withContiguousStorageIfAvailable(signature) { return s }
+        return Array(key.utf8).withUnsafeBufferPointer(signature)
+    }
+
+    /// A cheap fingerprint of a key's UTF-8 bytes: equal keys have equal signatures.
+    /// Only used to skip comparisons, never as a hash-table hash (it is not seeded).
+    @inline(__always)
+    static func keySignature(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if n >= 8 {
+            head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+            tail = UnsafeRawPointer(p + (n - 8)).loadUnaligned(as: UInt64.self)
+        } else {
+            for i in 0..<n { head |= UInt64(p[i]) << (8 * UInt64(i)) }
+        }
+        return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(n)
     }
 
     public var count: Int { entries.count }
@@ -90,6 +131,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
                         entries[i].value = newValue
                     } else {
                         entries.append((key, newValue))
+                        signatures.append(JSONObject.keySignature(key))
                     }
                 } else {
                     if table.isEmpty || (entries.count + 1) * 2 > table.count {
@@ -99,6 +141,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
                 }
             } else if let i = index(forKey: key) {
                 entries.remove(at: i)
+                signatures.remove(at: i)
                 if entries.count <= JSONObject.linearScanLimit {
                     table = []
                 } else {
@@ -111,7 +154,8 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
     /// Position of `key` in ``entries``.
     public func index(forKey key: String) -> Int? {
         if table.isEmpty {
-            for i in entries.indices where JSONObject.keysEqual(entries[i].key, key) {
+            let signature = JSONObject.keySignature(key)
+            for i in signatures.indices where signatures[i] == signature && JSONObject.keysEqual(entries[i].key, key) {
                 return i
             }
             return nil
@@ -161,6 +205,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
             let stored = Int(table[slot])
             if stored == 0 {
                 entries.append((key, value))
+                signatures.append(JSONObject.keySignature(key))
                 table[slot] = Int32(entries.count)
                 return
             }
@@ -179,16 +224,18 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         return hasher.finalize()
     }
 
-    /// Byte-wise UTF-8 equality.
+    /// Byte-wise UTF-8 equality (not `==`, which equates canonically equivalent spellings).
     @inline(__always)
     static func keysEqual(_ a: String, _ b: String) -> Bool {
-        let count = a.utf8.count
-        guard count == b.utf8.count else { return false }
+        let au = a.utf8
+        let bu = b.utf8
+        let count = au.count
+        guard count == bu.count else { return false }
         if count == 0 { return true }
-        var a = a
-        var b = b
-        return a.withUTF8 { pa in
-            b.withUTF8 { pb in memcmp(pa.baseAddress!, pb.baseAddress!, count) == 0 }
+        let fast = au.withContiguousStorageIfAvailable { pa in
+            bu.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, count) == 0 }
         }
+        if let fast, let result = fast { return result }
+        return au.elementsEqual(bu)
     }
 }

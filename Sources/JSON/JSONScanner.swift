@@ -14,8 +14,10 @@ struct JSONScanner {
     var end: Int
     let maxDepth: Int
     private var frames: [Frame] = []
-    private var values: [JSONValue] = []
-    private var keys: [String] = []
+    private let values = MoveStack<JSONValue>()
+    private let keys = MoveStack<String>()
+    /// One ``JSONObject/keySignature(_:_:)`` per entry of `keys`.
+    private let keySignatures = MoveStack<UInt64>()
     private var scratch: [UInt8] = []
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
@@ -60,8 +62,9 @@ struct JSONScanner {
             return .success(value)
         } catch {
             frames.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
-            keys.removeAll(keepingCapacity: true)
+            values.removeAll()
+            keys.removeAll()
+            keySignatures.removeAll()
             return .failure(error)
         }
     }
@@ -111,7 +114,7 @@ struct JSONScanner {
                     continue nextValue
                 }
             case UInt8(ascii: "\""):
-                value = .string(try parseString())
+                value = .string(try parseString(signature: false))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 value = .number(try parseNumber())
             case UInt8(ascii: "t"):
@@ -132,7 +135,7 @@ struct JSONScanner {
             // A value is complete: hand it to the enclosing containers, closing as many as end here.
             while true {
                 guard let frame = frames.last else { return value }
-                values.append(value)
+                values.push(value)
                 skipWhitespace()
                 guard pos < end else { throw endOfInput() }
                 let c = base[pos]
@@ -146,8 +149,13 @@ struct JSONScanner {
                         throw unexpected(at: pos, expecting: "',' or '}'")
                     }
                     pos += 1
-                    value = .object(JSONObject(keys: keys[frame.keyStart...], values: values[frame.valueStart...]))
-                    keys.removeSubrange(frame.keyStart...)
+                    let n = keys.count - frame.keyStart
+                    value = .object(JSONObject(
+                        movingKeys: keys.base + frame.keyStart, values: values.base + frame.valueStart,
+                        signatures: keySignatures.base + frame.keyStart, count: n))
+                    keys.dropMoved(from: frame.keyStart)
+                    keySignatures.dropMoved(from: frame.keyStart)
+                    values.dropMoved(from: frame.valueStart)
                 } else {
                     if c == UInt8(ascii: ",") {
                         pos += 1
@@ -157,9 +165,8 @@ struct JSONScanner {
                         throw unexpected(at: pos, expecting: "',' or ']'")
                     }
                     pos += 1
-                    value = .array(Array(values[frame.valueStart...]))
+                    value = .array(values.popArray(from: frame.valueStart))
                 }
-                values.removeSubrange(frame.valueStart...)
                 frames.removeLast()
             }
         }
@@ -174,7 +181,7 @@ struct JSONScanner {
             }
             throw unexpected(at: pos, expecting: "'\"' to start an object key")
         }
-        keys.append(try parseString())
+        keys.push(try parseString(signature: true))
         skipWhitespace()
         guard pos < end else { throw endOfInput() }
         guard base[pos] == UInt8(ascii: ":") else {
@@ -241,12 +248,14 @@ struct JSONScanner {
 
     // MARK: - Strings
 
-    /// `pos` is at the opening quote; leaves `pos` after the closing quote.
-    private mutating func parseString() throws(JSONParseError) -> String {
+    /// `pos` is at the opening quote; leaves `pos` after the closing quote. With
+    /// `signature`, pushes the key signature of the decoded bytes onto `keySignatures`.
+    private mutating func parseString(signature: Bool) throws(JSONParseError) -> String {
         let start = pos + 1
         var i = try scanRun(from: start)
         if base[i] == UInt8(ascii: "\"") {
             pos = i + 1
+            if signature { keySignatures.push(JSONObject.keySignature(base + start, i - start)) }
             return String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
         }
         // Slow path: at least one escape. Decode into the reusable scratch buffer.
@@ -255,6 +264,10 @@ struct JSONScanner {
         while true {
             if base[i] == UInt8(ascii: "\"") {
                 pos = i + 1
+                if signature {
+                    let sig = scratch.withUnsafeBufferPointer { JSONObject.keySignature($0.baseAddress!, $0.count) }
+                    keySignatures.push(sig)
+                }
                 return String(decoding: scratch, as: UTF8.self)
             }
             i = try decodeEscape(at: i)

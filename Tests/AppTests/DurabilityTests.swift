@@ -1,3 +1,4 @@
+import App
 import Foundation
 import JSON
 import Synchronization
@@ -43,12 +44,8 @@ struct DurabilityTests {
         }
         sender.start()
         Thread.sleep(forTimeInterval: 1.0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", restart + " >/dev/null 2>&1"]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let status = try Subprocess.run(["/bin/sh", "-c", restart], environment: ProcessInfo.processInfo.environment, outputPath: "/dev/null")
+        #expect(status == 0)
         Thread.sleep(forTimeInterval: 2.0)
         stop.store(true, ordering: .relaxed)
         while sender.isExecuting { Thread.sleep(forTimeInterval: 0.05) }

@@ -190,6 +190,29 @@ struct HTTPRequestParserTests {
         ])
     }
 
+    /// Mutated inputs (seeded, so reproducible): never a crash, and the same events however the bytes arrive.
+    @Test func mutatedInputsParseTheSameWhenSplit() {
+        var rng = SplitMix64(seed: 0x70_6B_6E_6D)
+        let base = Array(Self.pipelined.utf8)
+        let alphabet = Array("\r\n :;,0123456789abcdefXx-\t\u{0}\u{7f}\u{80}".utf8)
+        let limits = HTTPParserLimits(maxHeaderBytes: 256, maxHeaderCount: 4, maxBodyBytes: 64)
+        for _ in 0..<3000 {
+            var input = base
+            for _ in 0..<Int(rng.next() % 4 + 1) {
+                let index = Int(rng.next() % UInt64(input.count))
+                switch rng.next() % 3 {
+                case 0: input[index] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: input.remove(at: index)
+                default: input.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: index)
+                }
+            }
+            let whole = parse([input], limits: limits)
+            let split = Int(rng.next() % UInt64(input.count + 1))
+            let parts = parse([Array(input[..<split]), Array(input[split...])], limits: limits)
+            #expect(whole == parts, "\(String(decoding: input, as: UTF8.self).debugDescription) split at \(split)")
+        }
+    }
+
     @Test func errorIsSticky() {
         var parser = HTTPRequestParser()
         parser.append(Array("BAD\r\n\r\n".utf8))
@@ -199,5 +222,18 @@ struct HTTPRequestParserTests {
         }
         #expect(first == second)
         #expect(first.response.status == 400)
+    }
+}
+
+/// Small deterministic PRNG for reproducible mutation tests.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

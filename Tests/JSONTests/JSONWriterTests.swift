@@ -18,7 +18,7 @@ struct JSONWriterTests {
     }
 
     @Test(arguments: [
-        (0.1, "0.1"), (-2.5, "-2.5"), (1e-7, "1e-07"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (0.1, "0.1"), (-2.5, "-2.5"), (1e-7, "1e-07"), (Double.leastNonzeroMagnitude, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"),
         (100.0, "100.0"), (Double.nan, "null"), (Double.infinity, "null"), (-Double.infinity, "null"),
     ])
     func writesShortestDoublesAndNeverNaN(_ value: Double, _ expected: String) throws {

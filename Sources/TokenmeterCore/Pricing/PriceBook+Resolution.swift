@@ -27,6 +27,11 @@ extension PriceBook {
         let name = model.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !name.isEmpty else { return nil }
         var hint = provider.map(PriceBook.normalizedProvider)
+        // Fast path: an exact canonical name or alias.
+        if let keys = index[name] {
+            if let hint, let key = keys.first(where: { $0.provider == hint }) { return key }
+            if hint == nil { return keys[0] }
+        }
         let components = name.split(separator: "/", omittingEmptySubsequences: true)
         guard !components.isEmpty else { return nil }
         if hint == nil, components.count > 1 {

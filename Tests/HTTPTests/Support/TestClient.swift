@@ -23,7 +23,9 @@ final class TestClient {
     private var buffer: [UInt8] = []
 
     init(port: Int, receiveTimeout: Int = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Connect on a local fd first: a throwing init of a fully initialised class still runs deinit,
+        // which would close the fd a second time (and maybe someone else's socket by then).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestClientError(description: "socket: \(errno)") }
         var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -39,12 +41,21 @@ final class TestClient {
         }
         guard rc == 0 else {
             let code = errno
-            close(fd)
+            Glibc.close(fd)
             throw TestClientError(description: "connect: \(String(cString: strerror(code)))")
         }
+        self.fd = fd
     }
 
-    deinit { close(fd) }
+    private var isClosed = false
+
+    deinit { close() }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
