@@ -76,11 +76,15 @@ extension TokenmeterAPI {
             }
             return parsed
         }
-        var provider = "custom"
+        var givenProvider: String?
         if let value = object["provider"], value != .null {
             guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 64 else { throw APIError.badRequest("provider must be a short string", field: "provider") }
-            provider = s.lowercased()
+            givenProvider = s.lowercased()
         }
+        // "openai/gpt-4o-2024-08-06" overrides the canonical "gpt-4o" of the shipped table, under its provider.
+        let shippedMatch = deps.priceBooks.shippedBook.price(model: model, provider: givenProvider, at: .distantFuture)
+        let provider = givenProvider ?? shippedMatch?.provider ?? "custom"
+        let canonical = shippedMatch?.model ?? model
         var effectiveFrom = Date(timeIntervalSince1970: 0)
         if let value = object["effective_from"], value != .null {
             guard case .string(let s) = value, let date = Timestamp.parseRFC3339(s) ?? Timestamp.parseRFC3339(s + "T00:00:00Z") else {
@@ -88,7 +92,7 @@ extension TokenmeterAPI {
             }
             effectiveFrom = date
         }
-        let price = ModelPrice(provider: provider, model: model, effectiveFrom: effectiveFrom,
+        let price = ModelPrice(provider: provider, model: canonical, effectiveFrom: effectiveFrom,
                                inputPerMillion: try money("input_per_million", required: true)!,
                                outputPerMillion: try money("output_per_million", required: true)!,
                                cachedInputPerMillion: try money("cached_input_per_million", required: false),

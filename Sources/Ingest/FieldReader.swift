@@ -96,7 +96,10 @@ struct FieldReader {
         for item in items {
             guard case .string(let s) = item else { throw reject(name, "must be an array of strings") }
             guard s.utf8.count <= limits.maxStringBytes else { throw reject(name, "has an entry longer than \(limits.maxStringBytes) bytes") }
-            tags.append(FieldReader.withoutNUL(s))
+            guard !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                throw reject(name, "must not contain control characters")
+            }
+            tags.append(s)
         }
         return tags
     }

@@ -164,6 +164,26 @@ struct IngestRoundTripTests {
         #expect(list.text.contains("\"source\":\"override\""))
     }
 
+    @Test func overridesOfShippedModelsApplyToTheirAliases() throws {
+        let put = try server.client().send(method: "PUT", path: "/v1/prices/gpt-4o-mini",
+                                           headers: ["Authorization": "Bearer \(server.ingestKey)"],
+                                           body: Array(#"{"input_per_million":"1","output_per_million":"1"}"#.utf8))
+        #expect(put.status == 200, "\(put.text)")
+        #expect(put.text.contains("\"provider\":\"openai\""))
+        let body = #"{"request_id":"ov","timestamp":"2026-11-13T00:00:00Z","feature":"override","provider":"openai","model":"gpt-4o-mini-2024-07-18","tokens_in":1000000,"tokens_out":1000000}"#
+        #expect(try server.ingest(body).status == 200)
+        let rows = try usageRows("from=2026-11-13T00:00:00Z&to=2026-11-14T00:00:00Z&feature=override")
+        #expect(rows.first.flatMap { number($0, "cost_usd") } == "2")
+        // Bad override bodies name the field.
+        let bad = try server.client().send(method: "PUT", path: "/v1/prices/x", headers: ["Authorization": "Bearer \(server.ingestKey)"],
+                                           body: Array(#"{"input_per_million":"-1","output_per_million":"1"}"#.utf8))
+        #expect(bad.status == 400)
+        #expect(bad.text.contains("\"field\":\"input_per_million\""))
+        let readKeyCannotWrite = try server.client().send(method: "PUT", path: "/v1/prices/x", headers: ["Authorization": "Bearer \(server.readKey)"],
+                                                          body: Array(#"{"input_per_million":"1","output_per_million":"1"}"#.utf8))
+        #expect(readKeyCannotWrite.status == 403)
+    }
+
     @Test func requestTreeNestsChildren() throws {
         let body = """
             [{"request_id":"child-1","parent_request_id":"root","timestamp":"2026-11-16T00:00:02Z","step_index":0,"step_type":"tool_call","tool_name":"search"},
