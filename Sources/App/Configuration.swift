@@ -21,6 +21,8 @@ public struct Configuration: Sendable, Equatable {
     public var shutdownGraceSeconds = 25
     public var requestTimeoutSeconds = 30
     public var idleTimeoutSeconds = 60
+    /// How long start-up waits for the database before giving up with a clear error.
+    public var databaseWaitSeconds = 30
 
     public init() {}
 
@@ -94,6 +96,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--idle-timeout-seconds", env: "TOKENMETER_IDLE_TIMEOUT_SECONDS", help: "keep-alive connections idle this long are closed (default 60)") { c, v in
             c.idleTimeoutSeconds = try integer("TOKENMETER_IDLE_TIMEOUT_SECONDS", v, in: 1...86_400)
+        },
+        Setting(flag: "--database-wait-seconds", env: "TOKENMETER_DATABASE_WAIT_SECONDS", help: "how long start-up waits for the database (default 30)") { c, v in
+            c.databaseWaitSeconds = try integer("TOKENMETER_DATABASE_WAIT_SECONDS", v, in: 0...3600)
         },
     ]
 

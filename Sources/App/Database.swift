@@ -17,13 +17,13 @@ public final class Database: Sendable {
             connectionString = url
             embedded = nil
             startedHere = false
-            try PostgresConnection.waitUntilReachable(connectionString: url, timeout: .seconds(30))
+            try PostgresConnection.waitUntilReachable(connectionString: url, timeout: .seconds(configuration.databaseWaitSeconds))
             return
         }
         let cluster = try EmbeddedPostgres(stateDirectory: configuration.dataDirectory, logger: logger)
         startedHere = try cluster.start()
         embedded = cluster
-        try PostgresConnection.waitUntilReachable(connectionString: cluster.connectionString(database: "postgres"), timeout: .seconds(30))
+        try PostgresConnection.waitUntilReachable(connectionString: cluster.connectionString(database: "postgres"), timeout: .seconds(max(configuration.databaseWaitSeconds, 5)))
         let admin = try PostgresConnection(connectionString: cluster.connectionString(database: "postgres"))
         defer { admin.close() }
         let exists = try admin.query(PostgresQuery(sql: "SELECT 1 FROM pg_database WHERE datname = $1", binds: [.text(Database.embeddedDatabaseName)]))

@@ -106,5 +106,21 @@ struct BinaryTests {
         #expect(bad.stderr.contains("TOKENMETER_PORT"))
     }
 
+    @Test func unreachableDatabaseIsAClearStartupError() throws {
+        guard let binary = ProcessInfo.processInfo.environment["TOKENMETER_TEST_BINARY"] else {
+            throw TestSetupError("TOKENMETER_TEST_BINARY is not set: run through ./scripts/test")
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TOKENMETER_DATABASE_URL"] = "host=/nonexistent/socket/dir user=postgres dbname=tokenmeter password=hunter2"
+        environment["TOKENMETER_DATABASE_WAIT_SECONDS"] = "1"
+        environment["TOKENMETER_PORT"] = "0"
+        let started = ContinuousClock.now
+        let result = try run(binary, ["serve"], environment: environment)
+        #expect(result.status == 1)
+        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(result.stderr.contains("/nonexistent/socket/dir"), "\(result.stderr)")
+        #expect(!result.stderr.contains("hunter2"), "the password must never be printed")
+    }
+
     private func embeddedDataDirectory(_ dataDir: String) throws -> String { dataDir + "/postgres" }
 }
