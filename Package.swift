@@ -24,10 +24,12 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         // Native event decoding, validation, normalization, pricing and group commit.
         .target(name: "Ingest", dependencies: ["TokenmeterCore", "JSON"]),
+        // OpenTelemetry (OTLP/HTTP) receiver: protobuf and JSON decoding, span → event mapping.
+        .target(name: "OTLP", dependencies: ["TokenmeterCore", "JSON", "Ingest"]),
         // Migrations and the Postgres implementation of the domain's ports.
-        .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres"]),
+        .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres", "OTLP"]),
         // Routes: HTTP requests to domain calls and back.
-        .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest"]),
+        .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
         .target(name: "App", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CZlib"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TokenmeterCore", "JSON"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest"]),
+        .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
     ]
 )

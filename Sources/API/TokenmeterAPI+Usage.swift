@@ -8,45 +8,13 @@ extension TokenmeterAPI {
     func usage(_ request: HTTPRequest) throws -> HTTPResponse {
         let principal = try deps.authenticator.authenticate(request, requiring: .read)
         let params = QueryParameters(request: request)
-        try params.rejectUnknown(allowed: Set(["from", "to", "interval", "group_by"] + UsageDimension.allCases.map(\.rawValue)))
-        let range = try params.timeRange(now: deps.clock())
-        let interval = try params.choice("interval", default: UsageInterval.none)
-        if let seconds = interval.seconds, range.to.timeIntervalSince(range.from) / Double(seconds) > 50_000 {
-            throw APIError.badRequest("the range holds more than 50,000 \(interval.rawValue) buckets; pick a coarser interval", field: "interval")
-        }
-        let groupBy = try params.dimensions("group_by")
-        let filters = try params.filters()
-        if let status = filters[.status], EventStatus(rawValue: status) == nil {
-            throw APIError.badRequest("status must be ok or error", field: "status")
-        }
-        let query = UsageQuery(project: principal.project, range: range, interval: interval, groupBy: groupBy, filters: filters)
+        try params.rejectUnknown(allowed: QueryParameters.usageParameters)
+        let query = try params.usageQuery(project: principal.project, now: deps.clock())
         let rows = try deps.usage.usage(query)
         return json(200) { w in
-            w.key("from"); w.string(Timestamp.rfc3339(range.from))
-            w.key("to"); w.string(Timestamp.rfc3339(range.to))
-            w.key("interval"); w.string(interval.rawValue)
-            w.key("group_by"); w.beginArray(); for d in groupBy { w.string(d.rawValue) }; w.endArray()
+            TokenmeterAPI.writeQueryEcho(query, into: &w)
             w.key("rows"); w.beginArray()
-            for row in rows {
-                w.beginObject()
-                if let bucket = row.bucket { w.key("bucket"); w.string(Timestamp.rfc3339(bucket)) }
-                for dimension in groupBy {
-                    w.key(dimension.rawValue)
-                    if let value = row.dimensions[dimension] ?? nil { w.string(value) } else { w.null() }
-                }
-                w.key("calls"); w.int(row.calls)
-                w.key("tokens_in"); w.int(row.tokensIn)
-                w.key("tokens_out"); w.int(row.tokensOut)
-                w.key("cached_tokens"); w.int(row.cachedTokens)
-                w.key("cache_write_tokens"); w.int(row.cacheWriteTokens)
-                w.key("cost_usd"); w.rawNumber(row.costUSD)
-                w.key("unpriced_calls"); w.int(row.unpricedCalls)
-                w.key("errors"); w.int(row.errors)
-                w.key("retries"); w.int(row.retries)
-                w.key("fallbacks"); w.int(row.fallbacks)
-                w.key("cache_hits"); w.int(row.cacheHits)
-                w.endObject()
-            }
+            for row in rows { TokenmeterAPI.writeUsageRow(row, groupBy: query.groupBy, into: &w) }
             w.endArray()
         }
     }

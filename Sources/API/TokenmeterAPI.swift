@@ -50,6 +50,7 @@ public final class TokenmeterAPI: HTTPResponder {
 
     enum Route: String {
         case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
+        case latency, top, cache, requests, session, user
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -63,9 +64,15 @@ public final class TokenmeterAPI: HTTPResponder {
         case "/v1/events": return (.events, ["POST"], nil)
         case "/v1/usage": return (.usage, ["GET", "HEAD"], nil)
         case "/v1/prices": return (.prices, ["GET", "HEAD"], nil)
+        case "/v1/latency": return (.latency, ["GET", "HEAD"], nil)
+        case "/v1/top": return (.top, ["GET", "HEAD"], nil)
+        case "/v1/cache": return (.cache, ["GET", "HEAD"], nil)
+        case "/v1/requests": return (.requests, ["GET", "HEAD"], nil)
         default:
             if let id = parameter(of: path, after: "/v1/requests/") { return (.requestTree, ["GET", "HEAD"], id) }
             if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
+            if let id = parameter(of: path, after: "/v1/sessions/") { return (.session, ["GET", "HEAD"], id) }
+            if let id = parameter(of: path, after: "/v1/users/") { return (.user, ["GET", "HEAD"], id) }
             return nil
         }
     }
@@ -123,6 +130,12 @@ public final class TokenmeterAPI: HTTPResponder {
         case .requestTree: respond(try requestTree(request, requestID: parameter ?? ""))
         case .prices: respond(try prices(request))
         case .price: respond(try putPrice(request, model: parameter ?? ""))
+        case .latency: respond(try latency(request))
+        case .top: respond(try top(request))
+        case .cache: respond(try cache(request))
+        case .requests: respond(try recentRequests(request))
+        case .session: respond(try entity(request, dimension: nil, id: parameter ?? ""))
+        case .user: respond(try entity(request, dimension: .userID, id: parameter ?? ""))
         case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
         }
     }

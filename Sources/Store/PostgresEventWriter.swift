@@ -18,7 +18,7 @@ public final class PostgresEventWriter: EventWriter {
         "environment", "provider", "model", "priced_model", "status", "error_type", "http_status", "tokens_in", "tokens_out",
         "cached_tokens", "cache_write_tokens", "cost_pico", "cost_source", "latency_ms", "ttft_ms", "retries",
         "fallback_triggered", "cache_hit", "step_index", "step_type", "tool_name", "total_cost_pico", "terminated_early",
-        "loop_count", "tags", "metadata", "has_text",
+        "loop_count", "tags", "metadata", "has_text", "cache_savings_pico",
     ]
     static let textColumns = ["project_id", "event_id", "prompt", "response", "tool_input", "tool_output", "intermediate_output", "truncated"]
 
@@ -27,42 +27,88 @@ public final class PostgresEventWriter: EventWriter {
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_texts (LIKE event_texts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         """
 
+    /// Aggregates of the rollup levels, as (column, expression over the inserted rows).
+    static let rollupAggregates: [(String, String)] = [
+        ("calls", "count(*)"), ("tokens_in", "sum(tokens_in)"), ("tokens_out", "sum(tokens_out)"),
+        ("cached_tokens", "sum(cached_tokens)"), ("cache_write_tokens", "sum(cache_write_tokens)"),
+        ("cost_pico", "coalesce(sum(cost_pico), 0)"), ("unpriced_calls", "count(*) FILTER (WHERE cost_pico IS NULL)"),
+        ("errors", "count(*) FILTER (WHERE status = 'error')"), ("retries", "sum(retries)"),
+        ("fallbacks", "count(*) FILTER (WHERE fallback_triggered)"), ("cache_hits", "count(*) FILTER (WHERE cache_hit)"),
+        ("latency_sum_ms", "coalesce(sum(latency_ms), 0)"), ("latency_count", "count(latency_ms)"),
+        ("cache_savings_pico", "coalesce(sum(cache_savings_pico), 0)"), ("miss_calls", "count(*) FILTER (WHERE NOT cache_hit)"),
+        ("miss_priced_calls", "count(*) FILTER (WHERE NOT cache_hit AND cost_pico IS NOT NULL)"),
+        ("miss_cost_pico", "coalesce(sum(cost_pico) FILTER (WHERE NOT cache_hit), 0)"),
+        ("ttft_sum_ms", "coalesce(sum(ttft_ms), 0)"), ("ttft_count", "count(ttft_ms)"),
+    ]
+    static let userAggregates = Array(rollupAggregates.prefix(11))
+
+    /// One upsert CTE that folds the inserted rows into a rollup table. Rows are produced in key order
+    /// so concurrent writers lock rollup rows in the same order (no deadlocks).
+    static func upsert(name: String, table: String, level: String, keys: [(String, String)], aggregates: [(String, String)],
+                       from source: String = "ins") -> String {
+        let keyColumns = ["project_id", "bucket"] + keys.map(\.0)
+        let keyExpressions = ["project_id", "date_trunc('\(level)', ts, 'UTC')"] + keys.map(\.1)
+        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
+        let updates = aggregates.map { "\($0.0) = r.\($0.0) + EXCLUDED.\($0.0)" }.joined(separator: ", ")
+        return """
+            \(name) AS (
+                INSERT INTO \(table) AS r (\((keyColumns + aggregates.map(\.0)).joined(separator: ", ")))
+                SELECT \((keyExpressions + aggregates.map(\.1)).joined(separator: ", "))
+                FROM \(source)
+                GROUP BY \(positions) ORDER BY \(positions)
+                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE SET \(updates)
+            )
+            """
+    }
+
+    static let rollupKeys = [("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"), ("provider", "coalesce(provider, '')"),
+                             ("environment", "coalesce(environment, '')"), ("status", "status"), ("step_type", "coalesce(step_type, '')")]
+    static let userKeys = [("user_id", "coalesce(user_id, '')"), ("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"),
+                           ("environment", "coalesce(environment, '')")]
+    static let sketchKeys = [("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"), ("provider", "coalesce(provider, '')"),
+                             ("environment", "coalesce(environment, '')"), ("metric", "metric"), ("idx", "tm_sketch_index(value)")]
+
     static let mergeSQL: String = {
         let columns = eventColumns.joined(separator: ", ")
         let texts = textColumns.joined(separator: ", ")
         let textsFromStage = textColumns.map { "t.\($0)" }.joined(separator: ", ")
-        let sums = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "cost_pico", "unpriced_calls",
-                    "errors", "retries", "fallbacks", "cache_hits", "latency_sum_ms", "latency_count"]
-        let updates = sums.map { "\($0) = r.\($0) + EXCLUDED.\($0)" }.joined(separator: ", ")
-        return """
-            WITH ins AS (
+        var ctes = [
+            """
+            ins AS (
                 INSERT INTO events (\(columns))
                 SELECT \(columns) FROM tm_stage_events
                 ON CONFLICT (project_id, event_id) DO NOTHING
-                RETURNING project_id, event_id, ts, feature, model, provider, environment, status, step_type, tokens_in,
-                          tokens_out, cached_tokens, cache_write_tokens, cost_pico, retries, fallback_triggered, cache_hit, latency_ms
-            ), texts AS (
+                RETURNING project_id, event_id, ts, user_id, feature, model, provider, environment, status, step_type, tokens_in,
+                          tokens_out, cached_tokens, cache_write_tokens, cost_pico, retries, fallback_triggered, cache_hit,
+                          latency_ms, ttft_ms, cache_savings_pico
+            )
+            """,
+            """
+            texts AS (
                 INSERT INTO event_texts (\(texts))
                 SELECT \(textsFromStage) FROM tm_stage_texts t
                 JOIN ins ON ins.project_id = t.project_id AND ins.event_id = t.event_id
                 ON CONFLICT (project_id, event_id) DO NOTHING
-            ), rolled AS (
-                INSERT INTO rollup_minute AS r (project_id, bucket, feature, model, provider, environment, status, step_type,
-                    \(sums.joined(separator: ", ")))
-                SELECT project_id, date_trunc('minute', ts, 'UTC'), coalesce(feature, ''), coalesce(model, ''),
-                       coalesce(provider, ''), coalesce(environment, ''), status, coalesce(step_type, ''),
-                       count(*), sum(tokens_in), sum(tokens_out), sum(cached_tokens), sum(cache_write_tokens),
-                       coalesce(sum(cost_pico), 0), count(*) FILTER (WHERE cost_pico IS NULL),
-                       count(*) FILTER (WHERE status = 'error'), sum(retries), count(*) FILTER (WHERE fallback_triggered),
-                       count(*) FILTER (WHERE cache_hit), coalesce(sum(latency_ms), 0), count(latency_ms)
-                FROM ins
-                GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-                ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-                ON CONFLICT (project_id, bucket, feature, model, provider, environment, status, step_type)
-                DO UPDATE SET \(updates)
             )
-            SELECT count(*) AS inserted FROM ins
+            """,
             """
+            timings AS (
+                SELECT ins.*, m.metric, m.value FROM ins
+                CROSS JOIN LATERAL (VALUES (0::smallint, ins.latency_ms), (1::smallint, ins.ttft_ms)) AS m (metric, value)
+                WHERE m.value IS NOT NULL
+            )
+            """,
+        ]
+        for level in ["minute", "hour", "day"] {
+            ctes.append(upsert(name: "r_\(level)", table: "rollup_\(level)", level: level, keys: rollupKeys, aggregates: rollupAggregates))
+            ctes.append(upsert(name: "s_\(level)", table: "sketch_\(level)", level: level, keys: sketchKeys,
+                               aggregates: [("count", "count(*)")], from: "timings"))
+        }
+        for level in ["hour", "day"] {
+            ctes.append(upsert(name: "u_\(level)", table: "rollup_user_\(level)", level: level, keys: userKeys,
+                               aggregates: userAggregates))
+        }
+        return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS inserted FROM ins"
     }()
 
     public func write(_ batch: [ProjectEvent]) throws -> Int {
@@ -101,7 +147,7 @@ public final class PostgresEventWriter: EventWriter {
             String(e.usage.cacheWrite), e.cost.map { String($0.picodollars) }, e.costSource?.rawValue, number(e.latencyMs),
             number(e.ttftMs), String(e.retries), bool(e.fallbackTriggered), bool(e.cacheHit), e.stepIndex.map(String.init),
             e.stepType, e.toolName, e.totalCost.map { String($0.picodollars) }, bool(e.terminatedEarly), e.loopCount.map(String.init),
-            arrayLiteral(e.tags), e.metadata, bool(e.text != nil),
+            arrayLiteral(e.tags), e.metadata, bool(e.text != nil), e.cacheSavings.map { String($0.picodollars) },
         ]
     }
 

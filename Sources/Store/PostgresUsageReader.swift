@@ -2,8 +2,8 @@ import Foundation
 import Postgres
 import TokenmeterCore
 
-/// Answers usage queries from the per-minute rollup when it can answer exactly (minute-aligned range,
-/// no user dimension), else from the raw events. Both paths return the same shape and the same totals.
+/// Answers usage and latency queries by stitching rollup levels and raw events (see `QueryPlan`), so
+/// every answer equals the answer from raw events, at the cost of a few rollup rows.
 public final class PostgresUsageReader: UsageReader {
     let pool: PostgresPool
 
@@ -23,16 +23,98 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
-    /// True when the rollup holds exactly what the query asks.
-    static func canUseRollup(_ query: UsageQuery) -> Bool {
-        let dims = query.groupBy + Array(query.filters.keys)
-        guard dims.allSatisfy(\.isRolledUp) else { return false }
-        func aligned(_ date: Date) -> Bool { date.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) == 0 }
-        return aligned(query.range.from) && aligned(query.range.to)
+    /// A family of tables that hold the same aggregates at several resolutions.
+    struct Source {
+        var tables: [Resolution: String]
+        var dimensions: Set<UsageDimension>
+        var levels: [Resolution] { tables.keys.sorted() }
     }
 
-    public func usage(_ query: UsageQuery) throws -> [UsageRow] {
-        let sql = PostgresUsageReader.usageSQL(query, fromRollup: PostgresUsageReader.canUseRollup(query))
+    static let usageRollups = Source(tables: [.minute: "rollup_minute", .hour: "rollup_hour", .day: "rollup_day"],
+                                     dimensions: [.feature, .model, .provider, .environment, .status, .stepType])
+    static let userRollups = Source(tables: [.hour: "rollup_user_hour", .day: "rollup_user_day"],
+                                    dimensions: [.userID, .feature, .model, .environment])
+    static let sketches = Source(tables: [.minute: "sketch_minute", .hour: "sketch_hour", .day: "sketch_day"],
+                                 dimensions: [.feature, .model, .provider, .environment])
+
+    /// The aggregate columns every usage source provides, with their expression over raw events.
+    static let baseAggregates = Array(PostgresEventWriter.rollupAggregates.prefix(11))
+    static let cacheAggregates = PostgresEventWriter.rollupAggregates.filter {
+        ["cache_savings_pico", "miss_calls", "miss_priced_calls", "miss_cost_pico"].contains($0.0)
+    }
+
+    /// Parameters shared by the pieces of one statement.
+    struct Binder {
+        var binds: [PostgresValue] = []
+        mutating func bind(_ value: PostgresValue) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+    }
+
+    static func pickSource(_ query: UsageQuery, candidates: [Source]) -> Source? {
+        let used = Set(query.groupBy).union(query.filters.keys)
+        return candidates.first { used.isSubset(of: $0.dimensions) }
+    }
+
+    /// `SELECT … FROM (piece UNION ALL piece …) GROUP BY …` over the segments of the range.
+    static func stitched(_ query: UsageQuery, source: Source?, binder: inout Binder, rawFilter: String? = nil,
+                         innerColumns: (_ resolution: Resolution) -> [String], outerColumns: [String], extraGroup: [String] = []) -> String {
+        let project = binder.bind(.int(query.project.rawValue))
+        let zone = query.interval == .none ? "" : binder.bind(.text(query.timeZone ?? "UTC"))
+        let levels = source.map { QueryPlan.levels(interval: query.interval, timeZone: query.timeZone, range: query.range, available: $0.levels) } ?? []
+        var pieces: [String] = []
+        for segment in QueryPlan.segments(query.range, levels: levels) {
+            let table = segment.resolution == .raw ? "events" : source!.tables[segment.resolution]!
+            let time = segment.resolution == .raw ? "ts" : "bucket"
+            var select: [String] = []
+            var group: [String] = []
+            if query.interval != .none {
+                select.append("date_trunc('\(query.interval.rawValue)', \(time), \(zone)) AS b")
+                group.append("b")
+            }
+            for dimension in query.groupBy {
+                let name = column(dimension)
+                select.append(segment.resolution == .raw || dimension == .status ? name : "NULLIF(\(name), '') AS \(name)")
+                group.append(name)
+            }
+            select.append(contentsOf: extraGroup)
+            group.append(contentsOf: extraGroup)
+            select.append(contentsOf: innerColumns(segment.resolution))
+            var conditions = ["project_id = \(project)", "\(time) >= \(binder.bind(.timestamp(segment.from)))", "\(time) < \(binder.bind(.timestamp(segment.to)))"]
+            for dimension in UsageDimension.allCases {
+                guard let value = query.filters[dimension] else { continue }
+                conditions.append("\(column(dimension)) = \(binder.bind(.text(value)))")
+            }
+            if segment.resolution == .raw, let rawFilter { conditions.append(rawFilter) }
+            var piece = "SELECT \(select.joined(separator: ", ")) FROM \(table) WHERE \(conditions.joined(separator: " AND "))"
+            if !group.isEmpty { piece += " GROUP BY \(group.joined(separator: ", "))" }
+            pieces.append(piece)
+        }
+        if pieces.isEmpty { pieces.append("SELECT * FROM (SELECT 1) AS nothing WHERE false") }
+        var outerSelect: [String] = []
+        var outerGroup: [String] = []
+        if query.interval != .none {
+            outerSelect.append("extract(epoch from b)::bigint AS bucket_epoch")
+            outerGroup.append("b")
+        }
+        for dimension in query.groupBy {
+            outerSelect.append(column(dimension))
+            outerGroup.append(column(dimension))
+        }
+        outerSelect.append(contentsOf: extraGroup)
+        outerGroup.append(contentsOf: extraGroup)
+        outerSelect.append(contentsOf: outerColumns)
+        var sql = "SELECT \(outerSelect.joined(separator: ", ")) FROM (\(pieces.joined(separator: " UNION ALL "))) AS s"
+        if !outerGroup.isEmpty { sql += " GROUP BY \(outerGroup.joined(separator: ", "))" }
+        return sql
+    }
+
+    // MARK: - Usage
+
+    /// Usage with the cache-savings columns (rollups of the per-user family do not carry them).
+    public func usage(_ query: UsageQuery, includeCache: Bool) throws -> [UsageRow] {
+        let sql = PostgresUsageReader.usageSQL(query, includeCache: includeCache)
         return try storage {
             try pool.withConnection { connection in
                 try connection.query(sql).rows.map { row in
@@ -40,66 +122,104 @@ public final class PostgresUsageReader: UsageReader {
                     for dimension in query.groupBy { dimensions[dimension] = row[PostgresUsageReader.column(dimension)] }
                     let bucket: Date? = query.interval == .none ? nil
                         : Date(timeIntervalSince1970: Double(try row.decode(Int64.self, column: "bucket_epoch")))
-                    return UsageRow(
+                    var usage = UsageRow(
                         bucket: bucket, dimensions: dimensions,
                         calls: try row.decode(Int64.self, column: "calls"),
                         tokensIn: try row.decode(Int64.self, column: "tokens_in"),
                         tokensOut: try row.decode(Int64.self, column: "tokens_out"),
                         cachedTokens: try row.decode(Int64.self, column: "cached_tokens"),
                         cacheWriteTokens: try row.decode(Int64.self, column: "cache_write_tokens"),
-                        costUSD: try row.decode(String.self, column: "cost_usd"),
+                        costUSD: try row.decode(String.self, column: "cost_pico"),
                         unpricedCalls: try row.decode(Int64.self, column: "unpriced_calls"),
                         errors: try row.decode(Int64.self, column: "errors"),
                         retries: try row.decode(Int64.self, column: "retries"),
                         fallbacks: try row.decode(Int64.self, column: "fallbacks"),
                         cacheHits: try row.decode(Int64.self, column: "cache_hits"))
+                    if includeCache {
+                        usage.cacheSavingsUSD = try row.decode(String.self, column: "cache_savings_pico")
+                        usage.missCalls = try row.decode(Int64.self, column: "miss_calls")
+                        usage.missPricedCalls = try row.decode(Int64.self, column: "miss_priced_calls")
+                        usage.missCostUSD = try row.decode(String.self, column: "miss_cost_pico")
+                    }
+                    return usage
                 }
             }
         }
     }
 
-    /// Builds the statement. Column names come only from `UsageDimension` (a closed set); every value is a bind.
-    static func usageSQL(_ query: UsageQuery, fromRollup: Bool) -> PostgresQuery {
-        var binds: [PostgresValue] = [.int(query.project.rawValue), .timestamp(query.range.from), .timestamp(query.range.to)]
-        let timeColumn = fromRollup ? "bucket" : "ts"
-        var select: [String] = []
-        var group: [String] = []
-        if query.interval != .none {
-            select.append("extract(epoch from date_trunc('\(query.interval.rawValue)', \(timeColumn), 'UTC'))::bigint AS bucket_epoch")
-            group.append("bucket_epoch")
+    static func usageSQL(_ query: UsageQuery, includeCache: Bool) -> PostgresQuery {
+        let aggregates = baseAggregates + (includeCache ? cacheAggregates : [])
+        let candidates = includeCache ? [usageRollups] : [usageRollups, userRollups]
+        let source = pickSource(query, candidates: candidates)
+        let money: Set<String> = ["cost_pico", "cache_savings_pico", "miss_cost_pico"]
+        let outer = aggregates.map { name, _ in
+            money.contains(name) ? "trim_scale(coalesce(sum(\(name)), 0) / 1000000000000)::text AS \(name)"
+                                 : "coalesce(sum(\(name)), 0)::bigint AS \(name)"
         }
-        for dimension in query.groupBy {
-            let column = column(dimension)
-            select.append(fromRollup && dimension != .status ? "NULLIF(\(column), '') AS \(column)" : column)
-            group.append(column)
-        }
-        let aggregates: [String]
-        if fromRollup {
-            aggregates = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "unpriced_calls",
-                          "errors", "retries", "fallbacks", "cache_hits"].map { "coalesce(sum(\($0)), 0)::bigint AS \($0)" }
-                + ["trim_scale(coalesce(sum(cost_pico), 0) / 1000000000000)::text AS cost_usd"]
+        var binder = Binder()
+        var sql = stitched(query, source: source, binder: &binder, innerColumns: { resolution in
+            aggregates.map { name, expression in resolution == .raw ? "\(expression) AS \(name)" : "sum(\(name)) AS \(name)" }
+        }, outerColumns: outer)
+        if let top = query.top {
+            let order: String
+            switch top.metric {
+            case .costUSD: order = "coalesce(sum(cost_pico), 0)"
+            case .tokens: order = "coalesce(sum(tokens_in), 0) + coalesce(sum(tokens_out), 0)"
+            case .calls: order = "coalesce(sum(calls), 0)"
+            case .errors: order = "coalesce(sum(errors), 0)"
+            }
+            let tieBreak = query.groupBy.map { "\(column($0)) NULLS FIRST" }
+            sql += " ORDER BY \(([order + " DESC"] + tieBreak).joined(separator: ", ")) LIMIT \(binder.bind(.int(Int64(top.limit))))"
         } else {
-            aggregates = [
-                "count(*) AS calls", "coalesce(sum(tokens_in), 0)::bigint AS tokens_in", "coalesce(sum(tokens_out), 0)::bigint AS tokens_out",
-                "coalesce(sum(cached_tokens), 0)::bigint AS cached_tokens", "coalesce(sum(cache_write_tokens), 0)::bigint AS cache_write_tokens",
-                "trim_scale(coalesce(sum(cost_pico), 0)::numeric / 1000000000000)::text AS cost_usd",
-                "count(*) FILTER (WHERE cost_pico IS NULL) AS unpriced_calls", "count(*) FILTER (WHERE status = 'error') AS errors",
-                "coalesce(sum(retries), 0)::bigint AS retries", "count(*) FILTER (WHERE fallback_triggered) AS fallbacks",
-                "count(*) FILTER (WHERE cache_hit) AS cache_hits",
-            ]
+            var order: [String] = query.interval == .none ? [] : ["bucket_epoch"]
+            order += query.groupBy.map { "\(column($0)) NULLS FIRST" }
+            if !order.isEmpty { sql += " ORDER BY \(order.joined(separator: ", "))" }
+            sql += " LIMIT 100000"
         }
-        select.append(contentsOf: aggregates)
-        var conditions = ["project_id = $1", "\(timeColumn) >= $2", "\(timeColumn) < $3"]
-        for dimension in UsageDimension.allCases {
-            guard let value = query.filters[dimension] else { continue }
-            binds.append(.text(value))
-            conditions.append("\(column(dimension)) = $\(binds.count)")
+        return PostgresQuery(sql: sql, binds: binder.binds)
+    }
+
+    // MARK: - Latency
+
+    public func latency(_ query: UsageQuery, metric: LatencyMetric) throws -> [LatencyRow] {
+        let sql = PostgresUsageReader.latencySQL(query, metric: metric)
+        return try storage {
+            try pool.withConnection { connection in
+                var rows: [LatencyRow] = []
+                var current: (bucket: Int64?, key: [String?])?
+                for row in try connection.query(sql).rows {
+                    let bucket: Int64? = query.interval == .none ? nil : try row.decode(Int64.self, column: "bucket_epoch")
+                    let key = query.groupBy.map { row[PostgresUsageReader.column($0)] }
+                    if current == nil || current!.bucket != bucket || current!.key != key {
+                        var dimensions: [UsageDimension: String?] = [:]
+                        for (i, dimension) in query.groupBy.enumerated() { dimensions[dimension] = key[i] }
+                        rows.append(LatencyRow(bucket: bucket.map { Date(timeIntervalSince1970: Double($0)) }, dimensions: dimensions, sketch: LatencySketch()))
+                        current = (bucket, key)
+                    }
+                    rows[rows.count - 1].sketch.add(index: try row.decode(Int.self, column: "idx"), count: try row.decode(Int64.self, column: "n"))
+                }
+                return rows
+            }
         }
-        var sql = "SELECT \(select.joined(separator: ", ")) FROM \(fromRollup ? "rollup_minute" : "events") WHERE \(conditions.joined(separator: " AND "))"
-        if !group.isEmpty {
-            sql += " GROUP BY \(group.joined(separator: ", ")) ORDER BY \(group.map { "\($0) NULLS FIRST" }.joined(separator: ", "))"
-        }
-        sql += " LIMIT 100000"
-        return PostgresQuery(sql: sql, binds: binds)
+    }
+
+    static func latencySQL(_ query: UsageQuery, metric: LatencyMetric) -> PostgresQuery {
+        let rawColumn = metric == .latency ? "latency_ms" : "ttft_ms"
+        var binder = Binder()
+        var sketchQuery = query
+        sketchQuery.top = nil
+        let source = pickSource(query, candidates: [sketches])
+        let metricCode = metric == .latency ? 0 : 1
+        var sql = stitched(sketchQuery, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", innerColumns: { resolution in
+            resolution == .raw ? ["tm_sketch_index(\(rawColumn)) AS idx", "count(*) AS n"] : ["idx", "sum(count) AS n"]
+        }, outerColumns: ["sum(n)::bigint AS n"], extraGroup: ["idx"])
+        // The sketch tables hold both metrics; restrict the rollup pieces to the one asked for.
+        sql = sql.replacingOccurrences(of: "FROM sketch_minute WHERE", with: "FROM sketch_minute WHERE metric = \(metricCode) AND")
+            .replacingOccurrences(of: "FROM sketch_hour WHERE", with: "FROM sketch_hour WHERE metric = \(metricCode) AND")
+            .replacingOccurrences(of: "FROM sketch_day WHERE", with: "FROM sketch_day WHERE metric = \(metricCode) AND")
+        var order: [String] = query.interval == .none ? [] : ["bucket_epoch"]
+        order += query.groupBy.map { "\(column($0)) NULLS FIRST" } + ["idx"]
+        sql += " ORDER BY \(order.joined(separator: ", "))"
+        return PostgresQuery(sql: sql, binds: binder.binds)
     }
 }

@@ -22,6 +22,8 @@ public struct Event: Sendable, Hashable {
     public var usage: TokenUsage
     public var cost: Money?               // nil = unpriced
     public var costSource: CostSource?
+    /// What the cached input tokens saved against the uncached input price (nil when unpriced).
+    public var cacheSavings: Money?
     public var latencyMs: Double?
     public var ttftMs: Double?
     public var status: EventStatus

@@ -32,9 +32,53 @@ public protocol EventWriter: Sendable {
 
 /// The read path for aggregated usage and single request trees.
 public protocol UsageReader: Sendable {
-    func usage(_ query: UsageQuery) throws -> [UsageRow]
+    /// Aggregated usage; with `includeCache` the rows also carry the cache-savings figures.
+    func usage(_ query: UsageQuery, includeCache: Bool) throws -> [UsageRow]
     /// Every event of the request and of its descendants (by `parent_request_id`); empty when unknown.
     func requestTree(project: ProjectID, requestID: String) throws -> [Event]
+    /// Latency (or TTFT) sketches per bucket and group; only feature, model, provider and environment
+    /// may be grouped by (other filters are answered from raw events).
+    func latency(_ query: UsageQuery, metric: LatencyMetric) throws -> [LatencyRow]
+    /// Recent events, newest first, after the keyset cursor.
+    func recentEvents(_ query: RecentEventsQuery) throws -> [Event]
+}
+
+extension UsageReader {
+    public func usage(_ query: UsageQuery) throws -> [UsageRow] { try usage(query, includeCache: false) }
+}
+
+/// `GET /v1/requests`: filters plus a keyset cursor (timestamp, event id) of the last row seen.
+public struct RecentEventsQuery: Sendable, Hashable {
+    public var project: ProjectID
+    public var range: TimeRange
+    public var filters: [UsageDimension: String]
+    public var sessionID: String?
+    public var minCost: Money?
+    public var minLatencyMs: Double?
+    /// Keyset cursor: the last row seen, as (timestamp in µs since the epoch, event id).
+    public var after: (micros: Int64, eventID: UUID)?
+    public var limit: Int
+
+    public init(project: ProjectID, range: TimeRange, filters: [UsageDimension: String] = [:], sessionID: String? = nil,
+                minCost: Money? = nil, minLatencyMs: Double? = nil, after: (micros: Int64, eventID: UUID)? = nil, limit: Int = 50) {
+        self.project = project
+        self.range = range
+        self.filters = filters
+        self.sessionID = sessionID
+        self.minCost = minCost
+        self.minLatencyMs = minLatencyMs
+        self.after = after
+        self.limit = limit
+    }
+
+    public static func == (a: RecentEventsQuery, b: RecentEventsQuery) -> Bool {
+        a.project == b.project && a.range == b.range && a.filters == b.filters && a.sessionID == b.sessionID && a.minCost == b.minCost
+            && a.minLatencyMs == b.minLatencyMs && a.after?.micros == b.after?.micros && a.after?.eventID == b.after?.eventID && a.limit == b.limit
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(project); hasher.combine(range); hasher.combine(after?.eventID); hasher.combine(limit)
+    }
 }
 
 /// API keys and projects.

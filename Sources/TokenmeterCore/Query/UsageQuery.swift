@@ -44,14 +44,57 @@ public struct UsageQuery: Sendable, Hashable {
     public var interval: UsageInterval
     public var groupBy: [UsageDimension]
     public var filters: [UsageDimension: String]
+    /// IANA time zone for day (and hour) buckets; nil = UTC.
+    public var timeZone: String?
+    /// Only the top `limit` groups by `metric`, largest first.
+    public var top: (metric: UsageMetric, limit: Int)?
 
-    public init(project: ProjectID, range: TimeRange, interval: UsageInterval, groupBy: [UsageDimension], filters: [UsageDimension: String]) {
+    public init(project: ProjectID, range: TimeRange, interval: UsageInterval, groupBy: [UsageDimension],
+                filters: [UsageDimension: String], timeZone: String? = nil, top: (metric: UsageMetric, limit: Int)? = nil) {
         self.project = project
         self.range = range
         self.interval = interval
         self.groupBy = groupBy
         self.filters = filters
+        self.timeZone = timeZone
+        self.top = top
     }
+
+    public static func == (a: UsageQuery, b: UsageQuery) -> Bool {
+        a.project == b.project && a.range == b.range && a.interval == b.interval && a.groupBy == b.groupBy && a.filters == b.filters
+            && a.timeZone == b.timeZone && a.top?.metric == b.top?.metric && a.top?.limit == b.top?.limit
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(project); hasher.combine(range); hasher.combine(interval); hasher.combine(groupBy)
+        hasher.combine(filters); hasher.combine(timeZone); hasher.combine(top?.metric); hasher.combine(top?.limit)
+    }
+}
+
+/// What "top" ranks by.
+public enum UsageMetric: String, Sendable, Hashable, CaseIterable {
+    case costUSD = "cost_usd"
+    case tokens
+    case calls
+    case errors
+}
+
+/// Latency percentiles of one bucket × group.
+public struct LatencyRow: Sendable, Hashable {
+    public var bucket: Date?
+    public var dimensions: [UsageDimension: String?]
+    public var sketch: LatencySketch
+
+    public init(bucket: Date?, dimensions: [UsageDimension: String?], sketch: LatencySketch) {
+        self.bucket = bucket
+        self.dimensions = dimensions
+        self.sketch = sketch
+    }
+}
+
+public enum LatencyMetric: String, Sendable, Hashable, CaseIterable {
+    case latency
+    case ttft
 }
 
 /// One bucket × group of aggregated usage. `costUSD` is an exact decimal string.
@@ -69,6 +112,12 @@ public struct UsageRow: Sendable, Hashable {
     public var retries: Int64
     public var fallbacks: Int64
     public var cacheHits: Int64
+    /// What cached input tokens saved against the uncached input price (exact decimal).
+    public var cacheSavingsUSD: String = "0"
+    /// Calls that were not app-cache hits, those of them priced, and their cost (exact decimal).
+    public var missCalls: Int64 = 0
+    public var missPricedCalls: Int64 = 0
+    public var missCostUSD: String = "0"
 
     public init(bucket: Date?, dimensions: [UsageDimension: String?], calls: Int64, tokensIn: Int64, tokensOut: Int64,
                 cachedTokens: Int64, cacheWriteTokens: Int64, costUSD: String, unpricedCalls: Int64, errors: Int64,

@@ -1,0 +1,66 @@
+import Foundation
+import TokenmeterCore
+
+/// Splits a time range into pieces that rollups answer exactly: whole days from the day rollup, whole
+/// hours at the edges from the hour rollup, whole minutes from the minute rollup, and the ragged ends
+/// from raw events. A 30-day range thus reads ~30 day buckets plus a few edge buckets, never the raw
+/// table, and the answer equals the raw answer exactly.
+enum Resolution: Int, Comparable, CaseIterable, Sendable {
+    case raw = 0, minute, hour, day
+
+    var seconds: Int64 {
+        switch self {
+        case .raw: return 0
+        case .minute: return 60
+        case .hour: return 3600
+        case .day: return 86_400
+        }
+    }
+
+    var name: String { ["raw", "minute", "hour", "day"][rawValue] }
+
+    static func < (a: Resolution, b: Resolution) -> Bool { a.rawValue < b.rawValue }
+}
+
+struct Segment: Equatable {
+    var resolution: Resolution
+    var from: Date
+    var to: Date
+}
+
+enum QueryPlan {
+    /// `levels` are the rollup resolutions available (ascending); raw always is.
+    static func segments(_ range: TimeRange, levels: [Resolution]) -> [Segment] {
+        guard range.from < range.to else { return [] }
+        guard let coarsest = levels.last else { return [Segment(resolution: .raw, from: range.from, to: range.to)] }
+        let size = Double(coarsest.seconds)
+        let start = (range.from.timeIntervalSince1970 / size).rounded(.up) * size
+        let end = (range.to.timeIntervalSince1970 / size).rounded(.down) * size
+        let finer = Array(levels.dropLast())
+        guard start < end else { return segments(range, levels: finer) }
+        let head = segments(TimeRange(from: range.from, to: Date(timeIntervalSince1970: start)), levels: finer)
+        let tail = segments(TimeRange(from: Date(timeIntervalSince1970: end), to: range.to), levels: finer)
+        return head + [Segment(resolution: coarsest, from: Date(timeIntervalSince1970: start), to: Date(timeIntervalSince1970: end))] + tail
+    }
+
+    /// Rollup levels usable for buckets of `interval` in `timeZone`: a level must not be coarser than
+    /// the bucket, and day rollups (UTC days) only serve UTC day buckets; hour rollups serve other zones
+    /// only when those zones are whole hours off UTC throughout the range.
+    static func levels(interval: UsageInterval, timeZone: String?, range: TimeRange, available: [Resolution]) -> [Resolution] {
+        var allowed = available
+        if let bucket = interval.seconds { allowed = allowed.filter { $0.seconds <= bucket } }
+        if let name = timeZone, name != "UTC", interval != .minute {
+            allowed = allowed.filter { $0 != .day }
+            if let zone = TimeZone(identifier: name) {
+                var date = range.from
+                var wholeHours = true
+                while date < range.to, wholeHours {
+                    wholeHours = zone.secondsFromGMT(for: date) % 3600 == 0
+                    date = date.addingTimeInterval(86_400)
+                }
+                if !wholeHours || zone.secondsFromGMT(for: range.to) % 3600 != 0 { allowed = allowed.filter { $0 != .hour } }
+            }
+        }
+        return allowed
+    }
+}
