@@ -86,6 +86,7 @@ public enum CLI {
     }
 
     static func serve(_ configuration: Configuration, logger: Logger, signals: sigset_t) throws -> Int32 {
+        Allocator.returnMemoryEagerly()
         let database = try Database(configuration: configuration, logger: logger)
         // Until this server is up, stop only a cluster this process started: a failed second start
         // must not take the database away from a server already running on the same data directory.

@@ -20,6 +20,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The server process id serving this connection (as in `pg_stat_activity.pid`).
     public let backendPID: Int32
 
+    /// Names of what the owner has set up in this server session (temporary tables, prepared
+    /// statements), so it is done once per session. Empty on every new connection, including the
+    /// one a pool opens after the server restarted. Touched only by the thread owning the connection.
+    public var sessionSetUp: Set<String> = []
+
     /// Opens a connection with `application_name=tokenmeter`.
     ///
     /// - Parameter connectionString: a libpq conninfo (`host=/run/pg dbname=x user=y`) or a URL

@@ -103,8 +103,8 @@ public final class PostgresEventWriter: EventWriter {
         if unique.isEmpty { return 0 }
         return try storage {
             try pool.withConnection { connection in
-                try connection.transaction { tx in
-                    try tx.execute(PostgresEventWriter.stagingDDL)
+                try PostgresEventWriter.setUpSession(connection)
+                return try connection.transaction { tx in
                     _ = try tx.copyIn("COPY tm_stage_events (\(PostgresEventWriter.eventColumns.joined(separator: ", "))) FROM STDIN") { writer in
                         for item in unique { writer.writeRow(PostgresEventWriter.row(item)) }
                     }
@@ -118,7 +118,7 @@ public final class PostgresEventWriter: EventWriter {
                         }
                     }
                     var inserted = Set<EventKey>()
-                    for row in try tx.query(PostgresQuery(sql: PostgresEventWriter.insertSQL, binds: [])).rows {
+                    for row in try tx.query(PostgresQuery(sql: "EXECUTE tm_insert_events", binds: [])).rows {
                         inserted.insert(EventKey(project: try row.decode(Int64.self, column: "project_id"),
                                                  id: try row.decode(UUID.self, column: "event_id")))
                     }
@@ -127,11 +127,25 @@ public final class PostgresEventWriter: EventWriter {
                     try PostgresEventWriter.copy(rollup.usageRows, into: "tm_stage_rollup", columns: PostgresEventWriter.stagedRollupColumns, tx)
                     try PostgresEventWriter.copy(rollup.userPendingRows, into: "rollup_user_pending", columns: PostgresEventWriter.pendingUserColumns, tx)
                     try PostgresEventWriter.copy(rollup.sketchPendingRows, into: "sketch_pending", columns: PostgresEventWriter.pendingSketchColumns, tx)
-                    try tx.execute(PostgresEventWriter.rollupSQL)
+                    try tx.execute("EXECUTE tm_fold_usage_cells")
                     return inserted.count
                 }
             }
         }
+    }
+
+    /// Staging tables and prepared statements, once per server session and outside any transaction
+    /// (a rolled-back transaction would take them along). Preparing saves planning the two big
+    /// statements on every commit.
+    static func setUpSession(_ connection: PostgresConnection) throws {
+        guard !connection.sessionSetUp.contains("event-writer") else { return }
+        try connection.execute(stagingDDL)
+        // A set-up that failed half way may have prepared one of them already.
+        let prepared = Set(try connection.query(PostgresQuery(sql: "SELECT name FROM pg_prepared_statements", binds: [])).rows.compactMap { $0["name"] })
+        for (name, sql) in [("tm_insert_events", insertSQL), ("tm_fold_usage_cells", rollupSQL)] where !prepared.contains(name) {
+            try connection.execute("PREPARE \(name) AS " + sql)
+        }
+        connection.sessionSetUp.insert("event-writer")
     }
 
     private struct EventKey: Hashable {

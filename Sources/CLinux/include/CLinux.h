@@ -1,6 +1,6 @@
 #ifndef TOKENMETER_CLINUX_H
 #define TOKENMETER_CLINUX_H
-/* Linux APIs that Swift's Glibc module does not expose (epoll, eventfd, timerfd, signalfd, accept4). */
+/* Linux APIs that Swift's Glibc module does not expose (epoll, eventfd, timerfd, signalfd, accept4, mallopt). */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -11,4 +11,7 @@
 #include <signal.h>
 
 int tm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/* glibc allocator tuning (malloc.h is not in Swift's Glibc module): fixed mmap and trim thresholds. */
+void tm_malloc_return_eagerly(int threshold_bytes);
 #endif
