@@ -1,7 +1,8 @@
 import Foundation
 import TokenmeterCore
 
-/// The rollup cells of a batch of newly stored events, aggregated in Swift.
+/// The rollup cells of a batch of newly stored events, aggregated in Swift, as rows of the pending
+/// tables (one row per project and bucket, the cells side by side in arrays; see `PendingRollup`).
 ///
 /// Aggregating 2,500 events into ~50 usage cells, ~2,500 user cells and ~3,000 sketch cells took
 /// Postgres 30–45 ms of executor time per batch, as much as inserting the events; here it is a
@@ -23,6 +24,8 @@ struct BatchRollup {
     }
 
     struct SketchKey: Hashable {
+        var project: Int64
+        var minute: Int64
         var feature, model, provider, environment: String
         var metric: Int16
         var index: Int
@@ -88,11 +91,34 @@ struct BatchRollup {
         }
     }
 
-    private(set) var usage: [UsageKey: Sums] = [:]
-    private(set) var users: [UserKey: Sums] = [:]
-    private(set) var userOrder: [PendingKey: [UserKey]] = [:]
-    private(set) var sketches: [PendingKey: [SketchKey: Int64]] = [:]
-    private(set) var sketchOrder: [PendingKey: [SketchKey]] = [:]
+    /// Cells of one family (every key holds its project and bucket): the sums of each key, and per pending row (project, bucket) the keys in
+    /// the order they first appeared, which becomes the element order of the row's arrays.
+    struct Cells<Key: Hashable, Value> {
+        private(set) var values: [Key: Value] = [:]
+        private(set) var order: [PendingKey: [Key]] = [:]
+
+        mutating func update(_ key: Key, in row: PendingKey, initial: Value, _ change: (inout Value) -> Void) {
+            if values[key] == nil { order[row, default: []].append(key) }
+            change(&values[key, default: initial])
+        }
+
+        /// One COPY row per pending row: project_id, bucket, then one array literal per column of
+        /// `textColumns` (quoted) and of `numberColumns`.
+        func rows(textColumns: (Key) -> [String], numberColumns: (Key, Value) -> [String]) -> [[String?]] {
+            order.map { row, keys in
+                var out: [String?] = [String(row.project), Timestamp.rfc3339(Date(timeIntervalSince1970: Double(row.bucket)))]
+                let keyFields = keys.map(textColumns)
+                let valueFields = keys.map { numberColumns($0, values[$0]!) }
+                for column in 0..<(keyFields.first?.count ?? 0) { out.append(BatchRollup.textArray(keyFields.map { $0[column] })) }
+                for column in 0..<(valueFields.first?.count ?? 0) { out.append(BatchRollup.plainArray(valueFields.map { $0[column] })) }
+                return out
+            }
+        }
+    }
+
+    private(set) var usage = Cells<UsageKey, Sums>()
+    private(set) var users = Cells<UserKey, Sums>()
+    private(set) var sketches = Cells<SketchKey, Int64>()
 
     init(_ batch: some Sequence<ProjectEvent>) {
         for item in batch { add(item) }
@@ -112,60 +138,37 @@ struct BatchRollup {
         let e = item.event
         let project = item.project.rawValue
         let micros = BatchRollup.micros(e.timestamp)
-        let minute = BatchRollup.bucket(micros, seconds: 60)
-        let hour = BatchRollup.bucket(micros, seconds: 3600)
+        let minute = PendingKey(project: project, bucket: BatchRollup.bucket(micros, seconds: 60))
+        let hour = PendingKey(project: project, bucket: BatchRollup.bucket(micros, seconds: 3600))
         let feature = e.feature ?? "", model = e.model ?? "", provider = e.provider ?? "", environment = e.environment ?? ""
 
-        usage[UsageKey(project: project, minute: minute, feature: feature, model: model, provider: provider, environment: environment,
-                       status: e.status.rawValue, stepType: e.stepType ?? ""), default: Sums()].add(e)
-
-        let userKey = UserKey(project: project, hour: hour, user: e.userID ?? "", feature: feature, model: model, environment: environment)
-        if users[userKey] == nil { userOrder[PendingKey(project: project, bucket: hour), default: []].append(userKey) }
-        users[userKey, default: Sums()].add(e)
-
-        let pending = PendingKey(project: project, bucket: minute)
+        let usageKey = UsageKey(project: project, minute: minute.bucket, feature: feature, model: model, provider: provider,
+                                environment: environment, status: e.status.rawValue, stepType: e.stepType ?? "")
+        usage.update(usageKey, in: minute, initial: Sums()) { $0.add(e) }
+        let userKey = UserKey(project: project, hour: hour.bucket, user: e.userID ?? "", feature: feature, model: model, environment: environment)
+        users.update(userKey, in: hour, initial: Sums()) { $0.add(e) }
         for (metric, value) in [(Int16(0), e.latencyMs), (Int16(1), e.ttftMs)] {
             guard let value else { continue }
-            let key = SketchKey(feature: feature, model: model, provider: provider, environment: environment, metric: metric,
+            let key = SketchKey(project: project, minute: minute.bucket, feature: feature, model: model, provider: provider, environment: environment, metric: metric,
                                 index: LatencySketch.index(of: value))
-            if sketches[pending, default: [:]][key] == nil { sketchOrder[pending, default: []].append(key) }
-            sketches[pending, default: [:]][key, default: 0] += 1
+            sketches.update(key, in: minute, initial: 0) { $0 += 1 }
         }
     }
 
-    // MARK: - Rows for COPY
+    // MARK: - Rows for COPY into the pending tables (columns as in `PendingRollup`)
 
-    /// Rows of the usage staging table: project_id, bucket, the six dimensions, then the aggregates.
-    var usageRows: [[String?]] {
-        usage.map { key, sums in
-            [String(key.project), Timestamp.rfc3339(Date(timeIntervalSince1970: Double(key.minute))), key.feature, key.model, key.provider,
-             key.environment, key.status, key.stepType] + sums.usageFields
-        }
+    var usagePendingRows: [[String?]] {
+        usage.rows(textColumns: { [$0.feature, $0.model, $0.provider, $0.environment, $0.status, $0.stepType] },
+                   numberColumns: { $1.usageFields })
     }
 
-    /// Rows of `rollup_user_pending` (without id): project_id, bucket, then one array per column.
     var userPendingRows: [[String?]] {
-        userOrder.map { pending, keys in
-            let sums = keys.map { users[$0]! }
-            var row: [String?] = [String(pending.project), Timestamp.rfc3339(Date(timeIntervalSince1970: Double(pending.bucket)))]
-            row += [keys.map(\.user), keys.map(\.feature), keys.map(\.model), keys.map(\.environment)].map(BatchRollup.textArray)
-            let fields = sums.map(\.userFields)
-            for column in 0..<(fields.first?.count ?? 0) { row.append(BatchRollup.plainArray(fields.map { $0[column] })) }
-            return row
-        }
+        users.rows(textColumns: { [$0.user, $0.feature, $0.model, $0.environment] }, numberColumns: { $1.userFields })
     }
 
-    /// Rows of `sketch_pending` (without id): project_id, bucket, then one array per column.
     var sketchPendingRows: [[String?]] {
-        sketchOrder.map { pending, keys in
-            let counts = sketches[pending]!
-            var row: [String?] = [String(pending.project), Timestamp.rfc3339(Date(timeIntervalSince1970: Double(pending.bucket)))]
-            row += [keys.map(\.feature), keys.map(\.model), keys.map(\.provider), keys.map(\.environment)].map(BatchRollup.textArray)
-            row.append(BatchRollup.plainArray(keys.map { String($0.metric) }))
-            row.append(BatchRollup.plainArray(keys.map { String($0.index) }))
-            row.append(BatchRollup.plainArray(keys.map { String(counts[$0]!) }))
-            return row
-        }
+        sketches.rows(textColumns: { [$0.feature, $0.model, $0.provider, $0.environment] },
+                      numberColumns: { [String($0.metric), String($0.index), String($1)] })
     }
 
     /// A Postgres array literal of strings, every element quoted (so '' and NULL-like words stay text).

@@ -1,7 +1,8 @@
 /// Rollup families that ingest writes as *pending* rows (one row of arrays per batch and bucket,
-/// migration 0004; see `BatchRollup`) and the `RollupCompactor` folds into keyed tables: the
-/// per-user rollups and the latency sketches. They have about one cell per event (a user, a sketch
-/// index), so upserting them inside every ingest transaction cost as much as inserting the events.
+/// migrations 0004 and 0006; see `BatchRollup`) and the `RollupCompactor` folds into keyed tables.
+/// Ingest only inserts: upserting the per-user and sketch cells (about one per event) cost as much
+/// as inserting the events, and upserting the usage cells made concurrent writers fight over the
+/// current minute's rows.
 struct PendingRollup: Sendable {
     var pendingTable: String
     /// The bucket resolution of pending rows (and of the finest folded table).
@@ -61,5 +62,12 @@ struct PendingRollup: Sendable {
         keys: ["feature", "model", "provider", "environment", "metric", "idx"],
         aggregates: ["count"])
 
-    static let all = [users, sketches]
+    /// Usage at minute, hour and day: cells of (minute, feature, model, provider, environment, status, step type).
+    static let usage = PendingRollup(
+        pendingTable: "rollup_usage_pending", pendingLevel: "minute",
+        foldedTables: [("minute", "rollup_minute_folded"), ("hour", "rollup_hour_folded"), ("day", "rollup_day_folded")],
+        keys: PostgresEventWriter.rollupKeys,
+        aggregates: PostgresEventWriter.rollupAggregates.map(\.0))
+
+    static let all = [usage, users, sketches]
 }

@@ -5,9 +5,9 @@ import TokenmeterCore
 /// Writes batches of events in one transaction:
 /// 1. COPY the batch into a session-local staging table and insert the events that are new (ids
 ///    already stored are skipped) with their text, returning which ones were inserted;
-/// 2. aggregate exactly those in Swift (`BatchRollup`) and COPY the cells: usage cells into a
-///    staging table that one statement upserts into the minute, hour and day rollups; per-user and
-///    sketch cells straight into their pending tables (folded later by `RollupCompactor`).
+/// 2. aggregate exactly those in Swift (`BatchRollup`) and COPY the usage, per-user and sketch cells
+///    into their pending tables, one row of arrays per bucket (folded later by `RollupCompactor`).
+///    Ingest never updates a row, so concurrent writers never wait for each other.
 /// Re-sending a batch therefore never double counts, which also makes retrying a batch after a lost
 /// connection safe.
 public final class PostgresEventWriter: EventWriter {
@@ -29,7 +29,6 @@ public final class PostgresEventWriter: EventWriter {
     static let stagingDDL = """
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_events (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_texts (LIKE event_texts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS tm_stage_rollup (LIKE rollup_minute INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         """
 
     /// Aggregates of the rollup levels, as (column, expression over the inserted rows).
@@ -70,29 +69,7 @@ public final class PostgresEventWriter: EventWriter {
             """
     }()
 
-    /// Folds the staged minute cells into the minute, hour and day rollups. Rows are upserted in key
-    /// order so concurrent writers lock rollup rows in the same order (no deadlocks).
-    static let rollupSQL: String = {
-        let keyColumns = ["project_id", "bucket"] + rollupKeys
-        let aggregates = rollupAggregates.map(\.0)
-        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
-        let ctes = ["minute", "hour", "day"].map { level in
-            """
-            r_\(level) AS (
-                INSERT INTO rollup_\(level) AS r (\((keyColumns + aggregates).joined(separator: ", ")))
-                SELECT project_id, date_trunc('\(level)', bucket, 'UTC'), \(rollupKeys.joined(separator: ", ")),
-                       \(aggregates.map { "sum(\($0))" }.joined(separator: ", "))
-                FROM tm_stage_rollup
-                GROUP BY \(positions) ORDER BY \(positions)
-                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE
-                SET \(aggregates.map { "\($0) = r.\($0) + EXCLUDED.\($0)" }.joined(separator: ", "))
-            )
-            """
-        }
-        return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT 1"
-    }()
-
-    static let stagedRollupColumns = ["project_id", "bucket"] + rollupKeys + rollupAggregates.map(\.0)
+    static let pendingUsageColumns = ["project_id", "bucket"] + rollupKeys + rollupAggregates.map(\.0)
     static let pendingUserColumns = ["project_id", "bucket"] + userKeys + userAggregates.map(\.0)
     static let pendingSketchColumns = ["project_id", "bucket", "feature", "model", "provider", "environment", "metric", "idx", "count"]
 
@@ -124,25 +101,24 @@ public final class PostgresEventWriter: EventWriter {
                     }
                     if inserted.isEmpty { return 0 }
                     let rollup = BatchRollup(unique.lazy.filter { inserted.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) })
-                    try PostgresEventWriter.copy(rollup.usageRows, into: "tm_stage_rollup", columns: PostgresEventWriter.stagedRollupColumns, tx)
+                    try PostgresEventWriter.copy(rollup.usagePendingRows, into: "rollup_usage_pending", columns: PostgresEventWriter.pendingUsageColumns, tx)
                     try PostgresEventWriter.copy(rollup.userPendingRows, into: "rollup_user_pending", columns: PostgresEventWriter.pendingUserColumns, tx)
                     try PostgresEventWriter.copy(rollup.sketchPendingRows, into: "sketch_pending", columns: PostgresEventWriter.pendingSketchColumns, tx)
-                    try tx.execute("EXECUTE tm_fold_usage_cells")
                     return inserted.count
                 }
             }
         }
     }
 
-    /// Staging tables and prepared statements, once per server session and outside any transaction
-    /// (a rolled-back transaction would take them along). Preparing saves planning the two big
-    /// statements on every commit.
+    /// Staging tables and the prepared insert, once per server session and outside any transaction
+    /// (a rolled-back transaction would take them along). Preparing saves planning the insert on
+    /// every commit.
     static func setUpSession(_ connection: PostgresConnection) throws {
         guard !connection.sessionSetUp.contains("event-writer") else { return }
         try connection.execute(stagingDDL)
         // A set-up that failed half way may have prepared one of them already.
         let prepared = Set(try connection.query(PostgresQuery(sql: "SELECT name FROM pg_prepared_statements", binds: [])).rows.compactMap { $0["name"] })
-        for (name, sql) in [("tm_insert_events", insertSQL), ("tm_fold_usage_cells", rollupSQL)] where !prepared.contains(name) {
+        for (name, sql) in [("tm_insert_events", insertSQL)] where !prepared.contains(name) {
             try connection.execute("PREPARE \(name) AS " + sql)
         }
         connection.sessionSetUp.insert("event-writer")

@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 import TokenmeterCore
 
-/// Per-user rollups and latency sketches are written as pending rows by ingest and folded by the
-/// `RollupCompactor` (migration 0004). Whatever has been folded, the views must show every stored
+/// Usage and per-user rollups and latency sketches are written as pending rows by ingest and folded
+/// by the `RollupCompactor` (migrations 0004 and 0006). Whatever has been folded, the views must show every stored
 /// event exactly once, equal to the same figures computed from the raw events.
 @Suite(.serialized)
 struct PendingRollupTests {
@@ -24,7 +24,7 @@ struct PendingRollupTests {
             let day = 20 + i % 2, hour = 8 + i % 3, minute = i % 60
             let latency = Double((i * 7919) % 20_000) / 3 + 0.5
             var line = #"{"request_id":"pr-\#(i)","timestamp":"2026-11-\#(day)T\#(pad(hour)):\#(pad(minute)):\#(pad(i % 50)).25Z","#
-            line += #""user_id":"user-\#(i % 40)","feature":"f\#(i % 3)","model":"\#(i % 2 == 0 ? "gpt-4o-mini" : "gpt-4o")","provider":"openai","#
+            line += #""user_id":"user-\#(i % 40)","feature":"f\#((i / 6) % 3)","model":"\#(i % 2 == 0 ? "gpt-4o-mini" : "gpt-4o")","provider":"openai","#
             line += #""tokens_in":\#(100 + i),"tokens_out":\#(i % 17),"latency_ms":\#(latency)"#
             if i % 4 != 0 { line += #","ttft_ms":\#(latency / 4)"# }
             if i % 11 == 0 { line += #","status":"error","retries":2"# }
@@ -82,7 +82,27 @@ struct PendingRollupTests {
         return a.count == b.count ? nil : "\(a.count) rollup rows ≠ \(b.count) raw rows"
     }
 
+    /// Usage cells per hour from the rollup view and from the raw events.
+    private func usageTotals() throws -> (rollup: [String], raw: [String]) {
+        let columns = ["bucket", "feature", "model", "status", "calls", "tin", "cost", "misses", "ttft"]
+        let rollup = try server.sql("""
+            SELECT bucket, feature, model, status, sum(calls) AS calls, sum(tokens_in) AS tin, sum(cost_pico) AS cost,
+                   sum(miss_calls) AS misses, sum(ttft_count) AS ttft
+            FROM rollup_hour GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            """)
+        let raw = try server.sql("""
+            SELECT date_trunc('hour', ts, 'UTC') AS bucket, feature, model, status, count(*) AS calls, sum(tokens_in) AS tin,
+                   coalesce(sum(cost_pico), 0) AS cost, count(*) FILTER (WHERE NOT cache_hit) AS misses, count(ttft_ms) AS ttft
+            FROM events GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            """)
+        let render = { (result: PostgresResult) in result.rows.map { row in columns.map { row[$0] ?? "∅" }.joined(separator: "|") } }
+        return (render(rollup), render(raw))
+    }
+
     private func expectViewsMatchRawEvents(_ note: Comment) throws {
+        let usage = try usageTotals()
+        #expect(usage.rollup.count >= 30, note)
+        #expect(firstDifference(usage.rollup, usage.raw) == nil, note)
         let users = try userTotals()
         #expect(users.rollup.count > 100, note)
         #expect(firstDifference(users.rollup, users.raw) == nil, note)
@@ -114,6 +134,7 @@ struct PendingRollupTests {
         #expect(!pass.backlog)
         #expect(try count("rollup_user_pending") == 0)
         #expect(try count("sketch_pending") == 0)
+        #expect(try count("rollup_usage_pending") == 0)
         // One folded row per key: as many as the distinct keys of the raw events.
         let keys = try server.sql("""
             SELECT count(DISTINCT (date_trunc('day', ts, 'UTC'), user_id, feature, model, environment)) AS n FROM events
