@@ -3,7 +3,7 @@ import Postgres
 import Store
 import TokenmeterCore
 
-/// `tokenmeter [serve] | migrate | keys create --project NAME --kind ingest|read | version | help`.
+/// `tokenmeter [serve] | migrate | keys create|list|revoke|rotate | version | help`.
 /// Standard output carries only what scripts capture (keys, version); logs go to standard error.
 public enum CLI {
     public static func main(arguments: [String], environment: [String: String]) -> Int32 {
@@ -75,6 +75,12 @@ public enum CLI {
                tokenmeter migrate [options]      apply database migrations and exit
                tokenmeter keys create --project NAME --kind ingest|read [options]
                                                  create a key (and the project if needed); prints only the key
+               tokenmeter keys list [--project NAME]
+                                                 id, project, kind, prefix, created, status of every key
+               tokenmeter keys revoke ID [--grace-seconds N]
+                                                 stop the key (now, or after N seconds) on every instance
+               tokenmeter keys rotate --project NAME --kind ingest|read [--grace-seconds N]
+                                                 a new key (printed), the others of that kind revoked after N seconds
                tokenmeter version
 
         options (flag, environment variable, meaning):
@@ -129,38 +135,4 @@ public enum CLI {
         fflush(nil)
     }
 
-    static func keys(_ arguments: [String], configuration: Configuration, logger: Logger) throws -> Int32 {
-        guard arguments.first == "create" else { throw UsageError(message: "keys takes the subcommand create") }
-        var project: String?
-        var kind: KeyKind?
-        var i = 1
-        while i < arguments.count {
-            let name = arguments[i]
-            guard i + 1 < arguments.count else { throw UsageError(message: "\(name) needs a value") }
-            let value = arguments[i + 1]
-            switch name {
-            case "--project":
-                guard !value.isEmpty, value.utf8.count <= 128, !value.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-                    throw UsageError(message: "--project must be 1-128 printable characters")
-                }
-                project = value
-            case "--kind":
-                guard let parsed = KeyKind(rawValue: value) else { throw UsageError(message: "--kind must be ingest or read") }
-                kind = parsed
-            default: throw UsageError(message: "unknown option \(name)")
-            }
-            i += 2
-        }
-        guard let project, let kind else { throw UsageError(message: "keys create needs --project NAME and --kind ingest|read") }
-        let database = try Database(configuration: configuration, logger: logger)
-        defer { database.stopEmbedded() }
-        _ = try database.migrate(configuration: configuration, logger: logger)
-        let pool = PostgresPool(connectionString: database.connectionString, size: 1)
-        defer { pool.close() }
-        let store = PostgresKeyStore(pool: pool)
-        let key = try store.createKey(project: try store.ensureProject(named: project), kind: kind)
-        print(key)
-        fflush(nil)
-        return 0
-    }
 }
