@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TokenmeterCore", "JSON"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TokenmeterCore"]),
+        .testTarget(name: "APITests", dependencies: ["API"]),
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
     ]

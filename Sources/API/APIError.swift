@@ -33,6 +33,10 @@ public struct APIError: Error, Sendable {
     public static func unavailable(_ message: String, retryAfter: Int = 5) -> APIError {
         APIError(status: 503, code: "unavailable", message: message, retryAfterSeconds: retryAfter)
     }
+    public static func tooManyAuthFailures(retryAfter: Int) -> APIError {
+        APIError(status: 429, code: "too_many_auth_failures", message: "too many requests with invalid API keys from this address; retry after \(retryAfter) s",
+                 field: "Authorization", retryAfterSeconds: retryAfter)
+    }
     public static func overloaded(retryAfter: Int = 1) -> APIError {
         APIError(status: 429, code: "overloaded", message: "too many requests in flight; retry after \(retryAfter) s", retryAfterSeconds: retryAfter)
     }

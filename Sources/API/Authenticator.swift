@@ -5,16 +5,18 @@ import HTTP
 
 /// Resolves `Authorization: Bearer <key>` to a principal. Lookups are cached by key hash for a few
 /// seconds (a revoked key stops working within `ttl` on every instance); unknown keys are cached
-/// too, so a flood of bad keys does not become a flood of queries.
+/// too, and an address that keeps failing is refused with 429 before any lookup (`AuthFailureLimiter`).
 public final class Authenticator: Sendable {
     private struct Entry { let principal: Principal?; let expires: ContinuousClock.Instant }
     private let keys: any KeyRepository
     private let ttl: Duration
     private let cache = Mutex<[String: Entry]>([:])
+    private let failures: AuthFailureLimiter
 
-    public init(keys: any KeyRepository, ttl: Duration = .seconds(5)) {
+    public init(keys: any KeyRepository, ttl: Duration = .seconds(5), failures: AuthFailureLimiter = AuthFailureLimiter(limit: 30)) {
         self.keys = keys
         self.ttl = ttl
+        self.failures = failures
     }
 
     /// The bearer token of a request, nil when absent or not of the Bearer scheme.
@@ -27,24 +29,39 @@ public final class Authenticator: Sendable {
 
     /// Blocking (may query the database). Throws `APIError` 401/403 or a storage error.
     func authenticate(_ request: HTTPRequest, requiring kind: KeyKind) throws -> Principal {
-        guard let token = Authenticator.bearerToken(request), APIKey.isWellFormed(token) else { throw APIError.unauthorized }
-        let hash = APIKey.hash(token)
         let now = ContinuousClock.now
+        guard let token = Authenticator.bearerToken(request), APIKey.isWellFormed(token) else {
+            throw refusal(request.remoteAddress, now: now)
+        }
+        let hash = APIKey.hash(token)
         let principal: Principal?
-        if let hit = cache.withLock({ $0[hash] }), hit.expires > now {
-            principal = hit.principal
+        let cached = cache.withLock { $0[hash] }
+        if let cached, cached.expires > now {
+            principal = cached.principal
         } else {
+            // A blocked address may still refresh a key that was valid when last seen.
+            if cached?.principal == nil, let wait = failures.blockedFor(request.remoteAddress, now: now) {
+                throw APIError.tooManyAuthFailures(retryAfter: wait)
+            }
             principal = try keys.principal(keyHash: hash)
             cache.withLock { cache in
                 if cache.count > 100_000 { cache.removeAll() }
                 cache[hash] = Entry(principal: principal, expires: now + ttl)
             }
         }
-        guard let principal else { throw APIError.unauthorized }
+        guard let principal else { throw refusal(request.remoteAddress, now: now) }
         guard principal.kind == kind else {
             throw APIError.forbidden(kind == .ingest ? "this endpoint needs an ingest key; a read key was sent" : "this endpoint needs a read key; an ingest key was sent")
         }
         return principal
+    }
+
+    /// The 401 for a missing, malformed or unknown key (the same answer for all three, so it never
+    /// tells whether a project or key exists), counted against the client's address.
+    private func refusal(_ address: String, now: ContinuousClock.Instant) -> APIError {
+        if let wait = failures.blockedFor(address, now: now) { return APIError.tooManyAuthFailures(retryAfter: wait) }
+        failures.recordFailure(address, now: now)
+        return APIError.unauthorized
     }
 }
 

@@ -25,6 +25,8 @@ public struct Configuration: Sendable, Equatable {
     public var databaseWaitSeconds = 30
     /// How often delta rows of per-user rollups and latency sketches are folded (RollupCompactor).
     public var compactionIntervalSeconds = 10
+    /// Failed authentications per client address and minute before unknown keys get 429 (0: off).
+    public var authFailuresPerMinute = 30
 
     public init() {}
 
@@ -101,6 +103,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--database-wait-seconds", env: "TOKENMETER_DATABASE_WAIT_SECONDS", help: "how long start-up waits for the database (default 30)") { c, v in
             c.databaseWaitSeconds = try integer("TOKENMETER_DATABASE_WAIT_SECONDS", v, in: 0...3600)
+        },
+        Setting(flag: "--auth-failures-per-minute", env: "TOKENMETER_AUTH_FAILURES_PER_MINUTE", help: "failed authentications per address and minute before 429 (default 30; 0 = off)") { c, v in
+            c.authFailuresPerMinute = try integer("TOKENMETER_AUTH_FAILURES_PER_MINUTE", v, in: 0...1_000_000)
         },
         Setting(flag: "--compaction-interval-seconds", env: "TOKENMETER_COMPACTION_INTERVAL_SECONDS", help: "how often rollup deltas are folded (default 10)") { c, v in
             c.compactionIntervalSeconds = try integer("TOKENMETER_COMPACTION_INTERVAL_SECONDS", v, in: 1...3600)

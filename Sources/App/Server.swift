@@ -47,7 +47,7 @@ public final class Server: Sendable {
         let readPool = self.readPool
         let api = TokenmeterAPI(APIDependencies(
             decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: readPool),
-            authenticator: Authenticator(keys: keys), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
+            authenticator: Authenticator(keys: keys, failures: AuthFailureLimiter(limit: configuration.authFailuresPerMinute)), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
             version: Server.version, isReady: { readPool.checkHealth() }))
         var httpConfiguration = HTTPServerConfiguration()

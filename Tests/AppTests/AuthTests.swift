@@ -40,3 +40,29 @@ struct AuthTests {
         #expect(try server.get("/v1/requests/secret-request", key: other.read).status == 200)
     }
 }
+
+/// An address that keeps presenting bad keys is answered 429 before any lookup; keys it has used
+/// successfully before keep working.
+@Suite(.serialized)
+struct AuthFailureLimitTests {
+    let server: RunningServer
+
+    init() throws { server = try RunningServer { $0.authFailuresPerMinute = 5 } }
+
+    @Test func repeatedFailuresAreRateLimited() throws {
+        #expect(try server.get("/v1/usage").status == 200)          // the read key is known from now on
+        for i in 0..<5 {
+            let response = try server.get("/v1/usage", key: "tm_read_notARealKey000000000000000\(i)")
+            #expect(response.status == 401, "attempt \(i)")
+        }
+        let limited = try server.get("/v1/usage", key: "tm_read_notARealKey0000000000000009")
+        #expect(limited.status == 429)
+        #expect(limited.header("Retry-After").flatMap(Int.init).map { (1...60).contains($0) } == true)
+        #expect(limited.text.contains("too_many_auth_failures"))
+        let missing = try server.client().send(method: "GET", path: "/v1/usage", headers: [:])
+        #expect(missing.status == 429)
+        // A key this address used successfully still works; a key it never used must wait.
+        #expect(try server.get("/v1/usage").status == 200)
+        #expect(try server.ingest(#"{"request_id":"x"}"#).status == 429)
+    }
+}
