@@ -64,34 +64,3 @@ public final class Authenticator: Sendable {
         return APIError.unauthorized
     }
 }
-
-/// The price book of each project: shipped prices plus the project's overrides, refreshed every few
-/// seconds so an override made on any instance applies everywhere soon after.
-public final class ProjectPriceBooks: Sendable {
-    private struct Entry { let book: PriceBook; let expires: ContinuousClock.Instant }
-    private let shipped: PriceBook
-    private let overrides: any PriceOverrideRepository
-    private let ttl: Duration
-    private let cache = Mutex<[ProjectID: Entry]>([:])
-
-    public init(shipped: PriceBook, overrides: any PriceOverrideRepository, ttl: Duration = .seconds(5)) {
-        self.shipped = shipped
-        self.overrides = overrides
-        self.ttl = ttl
-    }
-
-    public var shippedBook: PriceBook { shipped }
-
-    func book(for project: ProjectID) throws -> PriceBook {
-        let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[project] }), hit.expires > now { return hit.book }
-        let projectOverrides = try overrides.overrides(project: project)
-        let book = projectOverrides.isEmpty ? shipped : shipped.overriding(with: projectOverrides)
-        cache.withLock { $0[project] = Entry(book: book, expires: now + ttl) }
-        return book
-    }
-
-    func invalidate(_ project: ProjectID) {
-        _ = cache.withLock { $0.removeValue(forKey: project) }
-    }
-}

@@ -33,13 +33,7 @@ extension TokenmeterAPI {
             }
             return
         }
-        let book = try deps.priceBooks.book(for: principal.project)
-        var events: [ProjectEvent] = []
-        events.reserveCapacity(batch.events.count)
-        for var event in batch.events {
-            Pricer.price(&event, with: book)
-            events.append(ProjectEvent(project: principal.project, event: event))
-        }
+        let events = try prepare(batch.events, for: principal.project)
         let rejections = batch.rejections
         deps.committer.submit(events) { result in
             switch result {
@@ -55,6 +49,23 @@ extension TokenmeterAPI {
                 respond(APIError(status: 500, code: "internal", message: "the events could not be stored").response)
             }
         }
+    }
+
+    /// Prices the events with the project's price book and applies its text policy (drop or redact
+    /// free text) before they go anywhere near storage.
+    func prepare(_ decoded: [Event], for project: ProjectID) throws -> [ProjectEvent] {
+        let book = try deps.priceBooks.book(for: project)
+        let policy = try deps.textPolicies?.policy(for: project) ?? .standard
+        var events: [ProjectEvent] = []
+        events.reserveCapacity(decoded.count)
+        var masked = 0
+        for var event in decoded {
+            Pricer.price(&event, with: book)
+            masked += policy.apply(to: &event)
+            events.append(ProjectEvent(project: project, event: event))
+        }
+        if masked > 0 { deps.metrics.increment("tokenmeter_redactions_total", by: Double(masked), help: "Matches masked by the redaction pass.") }
+        return events
     }
 
     static func ingestAnswer(status: Int, accepted: Int, rejections: [Rejection], error: APIError? = nil) -> HTTPResponse {

@@ -19,11 +19,14 @@ public struct APIDependencies: Sendable {
     /// Blocking readiness probe (can the database be reached right now).
     public var isReady: @Sendable () -> Bool
     public var clock: @Sendable () -> Date
+    /// Per-project text storage and redaction; nil applies `TextPolicy.standard` to every project.
+    public var textPolicies: ProjectTextPolicies?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
                 metrics: Metrics, logger: Logger, version: String, isReady: @escaping @Sendable () -> Bool,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                clock: @escaping @Sendable () -> Date = { Date() }, textPolicies: ProjectTextPolicies? = nil) {
+        self.textPolicies = textPolicies
         self.decoder = decoder
         self.committer = committer
         self.usage = usage

@@ -3,7 +3,7 @@ import Postgres
 import Store
 import TokenmeterCore
 
-/// `tokenmeter [serve] | migrate | keys create|list|revoke|rotate | version | help`.
+/// `tokenmeter [serve] | migrate | keys create|list|revoke|rotate | projects settings | version | help`.
 /// Standard output carries only what scripts capture (keys, version); logs go to standard error.
 public enum CLI {
     public static func main(arguments: [String], environment: [String: String]) -> Int32 {
@@ -44,6 +44,8 @@ public enum CLI {
                 return 0
             case "keys":
                 return try keys(rest, configuration: configuration, logger: logger)
+            case "projects":
+                return try projects(rest, configuration: configuration, logger: logger)
             case "version", "--version":
                 print(Server.version)
                 return 0
@@ -81,6 +83,8 @@ public enum CLI {
                                                  stop the key (now, or after N seconds) on every instance
                tokenmeter keys rotate --project NAME --kind ingest|read [--grace-seconds N]
                                                  a new key (printed), the others of that kind revoked after N seconds
+               tokenmeter projects settings NAME [--store-text on|off] [--redact all|none|email,phone,card,iban,secret]
+                                                 show or change what the project keeps of prompts and responses
                tokenmeter version
 
         options (flag, environment variable, meaning):

@@ -49,7 +49,8 @@ public final class Server: Sendable {
             decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: readPool),
             authenticator: Authenticator(keys: keys, failures: AuthFailureLimiter(limit: configuration.authFailuresPerMinute)), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
-            version: Server.version, isReady: { readPool.checkHealth() }))
+            version: Server.version, isReady: { readPool.checkHealth() },
+            textPolicies: ProjectTextPolicies(repository: PostgresProjectSettings(pool: readPool))))
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
         httpConfiguration.port = configuration.port

@@ -92,3 +92,8 @@ public protocol PriceOverrideRepository: Sendable {
     func overrides(project: ProjectID) throws -> [ModelPrice]
     func upsertOverride(project: ProjectID, price: ModelPrice) throws
 }
+
+/// Per-project privacy settings (`TextPolicy`); a project never configured gets `.standard`.
+public protocol TextPolicyRepository: Sendable {
+    func textPolicy(project: ProjectID) throws -> TextPolicy
+}
