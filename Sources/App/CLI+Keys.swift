@@ -55,8 +55,7 @@ extension CLI {
 
         let database = try Database(configuration: configuration, logger: logger)
         defer { database.stopEmbedded() }
-        _ = try database.migrate(configuration: configuration, logger: logger)
-        let pool = PostgresPool(connectionString: database.connectionString, size: 1)
+        let pool = try migratedPool(database, configuration: configuration, logger: logger)
         defer { pool.close() }
         let store = PostgresKeyStore(pool: pool)
         do {
@@ -79,6 +78,12 @@ extension CLI {
         }
         fflush(nil)
         return 0
+    }
+
+    /// A one-connection pool on the migrated database, for commands that work beside (or without) a server.
+    static func migratedPool(_ database: Database, configuration: Configuration, logger: Logger) throws -> PostgresPool {
+        _ = try database.migrate(configuration: configuration, logger: logger)
+        return PostgresPool(connectionString: database.connectionString, size: 1)
     }
 
     static func projectName(_ value: String) throws -> String {

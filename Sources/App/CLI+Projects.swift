@@ -32,8 +32,7 @@ extension CLI {
         }
         let database = try Database(configuration: configuration, logger: logger)
         defer { database.stopEmbedded() }
-        _ = try database.migrate(configuration: configuration, logger: logger)
-        let pool = PostgresPool(connectionString: database.connectionString, size: 1)
+        let pool = try migratedPool(database, configuration: configuration, logger: logger)
         defer { pool.close() }
         let settings = PostgresProjectSettings(pool: pool)
         // Without options this only reads: an update that sets nothing returns the current values.

@@ -90,34 +90,28 @@ struct KeyManagementTests {
     }
 
     @Test func commandLine() throws {
-        guard let binary = ProcessInfo.processInfo.environment["TOKENMETER_TEST_BINARY"] else {
-            throw TestSetupError("TOKENMETER_TEST_BINARY is not set: run through ./scripts/test")
-        }
-        var environment = ProcessInfo.processInfo.environment
-        environment["TOKENMETER_DATABASE_URL"] = server.connectionString
-        let run = BinaryTests().run
-        let list = try run(binary, ["keys", "list", "--project", "test"], environment)
+        let list = try server.runBinary(["keys", "list", "--project", "test"])
         #expect(list.status == 0, "\(list.stderr)")
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.first == "id\tproject\tkind\tprefix\tcreated\tstatus")
         #expect(lines.count == 3)
         #expect(!list.stdout.contains(server.ingestKey) && !list.stdout.contains(server.readKey))
         let readID = String(APIKey.hash(server.readKey).prefix(12))
-        let revoke = try run(binary, ["keys", "revoke", readID], environment)
+        let revoke = try server.runBinary(["keys", "revoke", readID])
         #expect(revoke.status == 0, "\(revoke.stderr)")
         #expect(revoke.stdout.isEmpty)
         #expect(try withStore { try $0.principal(keyHash: APIKey.hash(server.readKey)) } == nil)
-        let rotate = try run(binary, ["keys", "rotate", "--project", "test", "--kind", "read"], environment)
+        let rotate = try server.runBinary(["keys", "rotate", "--project", "test", "--kind", "read"])
         #expect(rotate.status == 0, "\(rotate.stderr)")
         #expect(rotate.stdout.hasPrefix("tm_read_"))
         #expect(try server.get("/v1/usage", key: rotate.stdout.trimmingCharacters(in: .whitespacesAndNewlines)).status == 200)
         for bad in [["keys", "revoke", "xyz"], ["keys", "revoke"], ["keys", "rotate", "--project", "test"], ["keys", "list", "--kind", "read"],
                     ["keys", "rotate", "--project", "test", "--kind", "read", "--grace-seconds", "-1"]] {
-            let result = try run(binary, bad, environment)
+            let result = try server.runBinary(bad)
             #expect(result.status == 2, "\(bad): \(result.stderr)")
             #expect(result.stdout.isEmpty, "\(bad)")
         }
-        let unknown = try run(binary, ["keys", "revoke", "fedcba9876"], environment)
+        let unknown = try server.runBinary(["keys", "revoke", "fedcba9876"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no key has the id"))
     }

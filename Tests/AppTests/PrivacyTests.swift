@@ -68,24 +68,18 @@ struct PrivacyTests {
     }
 
     @Test func commandLine() throws {
-        guard let binary = ProcessInfo.processInfo.environment["TOKENMETER_TEST_BINARY"] else {
-            throw TestSetupError("TOKENMETER_TEST_BINARY is not set: run through ./scripts/test")
-        }
-        var environment = ProcessInfo.processInfo.environment
-        environment["TOKENMETER_DATABASE_URL"] = server.connectionString
-        let run = BinaryTests().run
-        let shown = try run(binary, ["projects", "settings", "test"], environment)
+        let shown = try server.runBinary(["projects", "settings", "test"])
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout == "store_text\ton\nredact\tcard,email,iban,phone,secret\n")
-        let changed = try run(binary, ["projects", "settings", "test", "--store-text", "off", "--redact", "phone, secret"], environment)
+        let changed = try server.runBinary(["projects", "settings", "test", "--store-text", "off", "--redact", "phone, secret"])
         #expect(changed.stdout == "store_text\toff\nredact\tphone,secret\n")
-        let none = try run(binary, ["projects", "settings", "test", "--redact", "none"], environment)
+        let none = try server.runBinary(["projects", "settings", "test", "--redact", "none"])
         #expect(none.stdout == "store_text\toff\nredact\tnone\n")
         for bad in [["projects", "settings"], ["projects", "settings", "test", "--store-text", "maybe"],
                     ["projects", "settings", "test", "--redact", "emails"], ["projects", "list"]] {
-            let result = try run(binary, bad, environment)
+            let result = try server.runBinary(bad)
             #expect(result.status == 2, "\(bad): \(result.stderr)")
         }
-        #expect(try run(binary, ["projects", "settings", "absent"], environment).status == 1)
+        #expect(try server.runBinary(["projects", "settings", "absent"]).status == 1)
     }
 }

@@ -99,5 +99,15 @@ final class RunningServer: @unchecked Sendable {
         return try connection.query(PostgresQuery(sql: text, binds: []))
     }
 
+    /// Runs the real `tokenmeter` binary against this server's database.
+    func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let binary = ProcessInfo.processInfo.environment["TOKENMETER_TEST_BINARY"] else {
+            throw TestSetupError("TOKENMETER_TEST_BINARY is not set: run through ./scripts/test")
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TOKENMETER_DATABASE_URL"] = connectionString
+        return try BinaryTests().run(binary, arguments, environment: environment)
+    }
+
     deinit { server.shutdown() }
 }
