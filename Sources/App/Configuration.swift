@@ -9,6 +9,8 @@ public struct Configuration: Sendable, Equatable {
     public var dataDirectory = "./.tokenmeter"
     /// A libpq URL or conninfo; nil runs the embedded Postgres under `dataDirectory/postgres`.
     public var databaseURL: String?
+    /// A read replica for queries (usage, latency, requests, …); nil sends them to `databaseURL`.
+    public var databaseReadURL: String?
     public var migrationsDirectory: String?
     public var logLevel = Logger.Level.info
     public var maxBodyBytes = 16 * 1024 * 1024
@@ -63,6 +65,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--database-url", env: "TOKENMETER_DATABASE_URL", help: "libpq URL of an existing Postgres (unset: embedded Postgres)") { c, v in
             c.databaseURL = v.isEmpty ? nil : v
+        },
+        Setting(flag: "--database-read-url", env: "TOKENMETER_DATABASE_READ_URL", help: "libpq URL of a read replica for queries (unset: the main database)") { c, v in
+            c.databaseReadURL = v.isEmpty ? nil : v
         },
         Setting(flag: "--migrations-dir", env: "TOKENMETER_MIGRATIONS_DIR", help: "directory of NNNN_name.sql migrations (default: found next to the binary or ./migrations)") { c, v in
             c.migrationsDirectory = v

@@ -16,6 +16,8 @@ public final class Server: Sendable {
     public let metrics: Metrics
     private let writePool: PostgresPool
     private let readPool: PostgresPool
+    /// Queries go here: a replica's pool when one is configured, else `readPool`.
+    private let queryPool: PostgresPool
     private let committer: GroupCommitter
     private let executor: BlockingExecutor
     private let http: HTTPServer
@@ -31,6 +33,9 @@ public final class Server: Sendable {
         self.metrics = metrics
         writePool = PostgresPool(connectionString: connectionString, size: configuration.writerThreads, acquireTimeout: .seconds(5))
         readPool = PostgresPool(connectionString: connectionString, size: configuration.queryThreads, acquireTimeout: .seconds(5))
+        queryPool = configuration.databaseReadURL.map {
+            PostgresPool(connectionString: $0, size: configuration.queryThreads, acquireTimeout: .seconds(5))
+        } ?? readPool
         var committerConfiguration = GroupCommitter.Configuration()
         committerConfiguration.writerThreads = configuration.writerThreads
         committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool), configuration: committerConfiguration,
@@ -46,7 +51,7 @@ public final class Server: Sendable {
         let overrides = PostgresPriceOverrides(pool: readPool)
         let readPool = self.readPool
         let api = TokenmeterAPI(APIDependencies(
-            decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: readPool),
+            decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: queryPool),
             authenticator: Authenticator(keys: keys, failures: AuthFailureLimiter(limit: configuration.authFailuresPerMinute)), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
             version: Server.version, isReady: { readPool.checkHealth() },
@@ -83,6 +88,7 @@ public final class Server: Sendable {
         executor.shutdown()
         writePool.close()
         readPool.close()
+        if queryPool !== readPool { queryPool.close() }
         maintenancePool.close()
         logger.info("shut down cleanly")
     }
