@@ -27,10 +27,18 @@ public struct Redactor: Sendable, Hashable {
     public func redact(_ text: String) -> (text: String, matches: Int) {
         guard !kinds.isEmpty else { return (text, 0) }
         let bytes = Array(text.utf8)
+        // What the text could hold at all decides which checks run: most prose has no '@' and few digits.
+        var hasAt = false, hasDigit = false
+        for c in bytes {
+            if c == UInt8(ascii: "@") { hasAt = true } else if Redactor.isDigit(c) { hasDigit = true }
+        }
+        let wanted = Wanted(email: hasAt && kinds.contains(.email), phone: hasDigit && kinds.contains(.phone),
+                            card: hasDigit && kinds.contains(.card), iban: hasDigit && kinds.contains(.iban),
+                            secret: kinds.contains(.secret))
         var spans: [(range: Range<Int>, kind: RedactionKind)] = []
         var i = 0
         while i < bytes.count {
-            if let match = match(in: bytes, at: i) {
+            if (i == 0 || !Redactor.isWordByte(bytes[i - 1])), let match = match(in: bytes, at: i, wanted) {
                 if let kind = match.kind { spans.append((match.range, kind)) }
                 i = max(match.range.upperBound, i + 1)
             } else {
@@ -53,21 +61,25 @@ public struct Redactor: Sendable, Hashable {
     /// A match that starts at `i` (only at a token start, so no match begins inside a word). A nil
     /// kind is a candidate that turned out not to be sensitive (a number failing Luhn, an IBAN
     /// failing mod 97): its whole range is skipped, so no shorter match is found inside it.
-    private func match(in b: [UInt8], at i: Int) -> (range: Range<Int>, kind: RedactionKind?)? {
-        let atTokenStart = i == 0 || !Redactor.isWordByte(b[i - 1])
+    /// The kinds this text needs checking for (plain flags: a `Set` lookup per byte cost more than
+    /// the scan itself).
+    private struct Wanted {
+        var email, phone, card, iban, secret: Bool
+    }
+
+    private func match(in b: [UInt8], at i: Int, _ wanted: Wanted) -> (range: Range<Int>, kind: RedactionKind?)? {
         let c = b[i]
-        guard atTokenStart else { return nil }
-        if kinds.contains(.email), Redactor.isLocalPartByte(c), let end = Redactor.emailEnd(b, from: i) {
+        if wanted.email, Redactor.isLocalPartByte(c), let end = Redactor.emailEnd(b, from: i) {
             return (i..<end, .email)
         }
-        if kinds.contains(.secret), Redactor.isSecretStart(c), let end = Redactor.secretEnd(b, from: i) {
+        if wanted.secret, Redactor.isSecretStart(c), let end = Redactor.secretEnd(b, from: i) {
             return (i..<end, .secret)
         }
-        if kinds.contains(.iban), Redactor.isUpper(c), let candidate = Redactor.ibanCandidate(b, from: i) {
+        if wanted.iban, Redactor.isUpper(c), let candidate = Redactor.ibanCandidate(b, from: i) {
             return (i..<candidate.end, candidate.valid ? .iban : nil)
         }
-        if Redactor.isDigit(c) || c == UInt8(ascii: "+") || c == UInt8(ascii: "(") {
-            return numberMatch(b, from: i)
+        if wanted.phone || wanted.card, Redactor.isDigit(c) || c == UInt8(ascii: "+") || c == UInt8(ascii: "(") {
+            return numberMatch(b, from: i, wanted)
         }
         return nil
     }
@@ -113,7 +125,7 @@ public struct Redactor: Sendable, Hashable {
     /// catch decimals), optionally
     /// after a '+': a card when 13–19 digits pass the Luhn check, a phone number when 9–15 digits
     /// come with a '+', a separator or a leading 0.
-    private func numberMatch(_ b: [UInt8], from i: Int) -> (range: Range<Int>, kind: RedactionKind?)? {
+    private func numberMatch(_ b: [UInt8], from i: Int, _ wanted: Wanted) -> (range: Range<Int>, kind: RedactionKind?)? {
         var j = i
         let plus = b[j] == UInt8(ascii: "+")
         if plus { j += 1 }
@@ -137,10 +149,10 @@ public struct Redactor: Sendable, Hashable {
         guard !digits.isEmpty else { return nil }
         // A number glued to letters is part of something else (an id, a version).
         if end < b.count, Redactor.isWordByte(b[end]) { return (i..<end, nil) }
-        if kinds.contains(.card), (13...19).contains(digits.count), !plus, Redactor.luhnValid(digits) {
+        if wanted.card, (13...19).contains(digits.count), !plus, Redactor.luhnValid(digits) {
             return (i..<end, .card)
         }
-        if kinds.contains(.phone), (9...15).contains(digits.count), plus || separators > 0 || digits.first == 0 {
+        if wanted.phone, (9...15).contains(digits.count), plus || separators > 0 || digits.first == 0 {
             return (i..<end, .phone)
         }
         return (i..<end, nil)
@@ -210,7 +222,11 @@ public struct Redactor: Sendable, Hashable {
     /// A known key prefix followed by enough key characters, or a JSON Web Token (three base64url
     /// parts, the first two starting with "eyJ").
     static func secretEnd(_ b: [UInt8], from i: Int) -> Int? {
-        for (prefix, minimumRest) in secretPrefixes where b.count - i >= prefix.count + minimumRest {
+        // Every secret is a long run of key characters: measure the run before trying prefixes.
+        var runEnd = i
+        while runEnd < b.count, isSecretByte(b[runEnd]) || b[runEnd] == UInt8(ascii: ".") { runEnd += 1 }
+        guard runEnd - i >= 20 else { return nil }
+        for (prefix, minimumRest) in secretPrefixes where prefix[0] == b[i] && b.count - i >= prefix.count + minimumRest {
             guard b[i..<(i + prefix.count)].elementsEqual(prefix) else { continue }
             var j = i + prefix.count
             while j < b.count, isSecretByte(b[j]) { j += 1 }
