@@ -1,0 +1,67 @@
+import Foundation
+
+/// Where an incident is in its life. There is no "inactive" value: an inactive key simply has
+/// no instance.
+public enum AlertPhase: String, Sendable, Hashable {
+    /// Breaching, but not yet for the finding's `pendingFor`.
+    case pending
+    /// Notified (or held back by inhibition); stays firing while recovering.
+    case firing
+    /// Over. Returned once, in the step that resolves it, for the store to archive.
+    case resolved
+}
+
+/// One incident of one fingerprint, carried from one evaluation to the next.
+public struct AlertInstance: Sendable, Hashable {
+    public var key: AlertKey
+    public var phase: AlertPhase
+    /// The latest breaching finding (what notifications show).
+    public var finding: Finding
+    /// The largest value seen during the incident.
+    public var peakValue: Double
+    /// First breach of this incident.
+    public var pendingSince: Date
+    public var firingSince: Date?
+    public var resolvedAt: Date?
+    /// Firing and clear since then (Grafana's "recovering"); nil while breaching or elevated.
+    public var clearSince: Date?
+    /// The last evaluation that mentioned this key with any condition.
+    public var lastEvaluated: Date
+    /// The highest severity notified so far; nil when no firing notification went out yet.
+    public var notifiedSeverity: Severity?
+    public var lastNotifiedAt: Date?
+    /// The fingerprint of the firing alert that inhibits this one: it is not notified, but
+    /// linked, so the cause's notification and history can show it.
+    public var inhibitedBy: String?
+
+    public var fingerprint: String { key.fingerprint }
+
+    init(finding: Finding, now: Date) {
+        self.key = finding.key
+        self.phase = .pending
+        self.finding = finding
+        self.peakValue = finding.value
+        self.pendingSince = now
+        self.lastEvaluated = now
+    }
+}
+
+/// What the delivery side must send.
+public enum NotificationKind: String, Sendable, Hashable {
+    case firing
+    /// Still firing, `repeatInterval` after the last notification.
+    case `repeat`
+    /// Still firing at a higher severity than ever notified: re-notified at once.
+    case escalated
+    /// Sent only for incidents whose firing was notified.
+    case resolved
+}
+
+public struct AlertNotification: Sendable, Hashable {
+    public var kind: NotificationKind
+    /// The instance as it is after this step.
+    public var alert: AlertInstance
+    /// Fingerprints of firing alerts this one inhibits (a retry storm lists the spend spike it
+    /// caused), so the message can say so.
+    public var inhibits: [String]
+}
