@@ -29,13 +29,14 @@ public struct ExpensiveRequestParameters: Sendable, Hashable {
 /// Requests above a cost cap, **one alert per scope**, not per request: LiteLLM's "budget
 /// alert sent on each request" (#3738) is the spam this avoids. The finding names the worst
 /// request and counts the others; the scope stays breaching while any request in the window
-/// is over the cap.
+/// is over the cap. `scopes` are the scopes to answer for even without recent requests.
 public enum ExpensiveRequest {
     public static func evaluate(_ requests: [RequestCost], scopes: [Scope],
                                 parameters p: ExpensiveRequestParameters = .init(), now: Date) -> [Evaluation] {
         let recent = requests.filter { $0.at <= now && now.timeIntervalSince($0.at) < p.window }
         let overByScope = Dictionary(grouping: recent.filter { $0.cost > p.threshold }, by: \.scope)
-        let allScopes = Set(scopes).union(overByScope.keys)
+        // Every scope with a recent request gets an answer: a cheap request is evidence of clear.
+        let allScopes = Set(scopes).union(recent.map(\.scope))
         return allScopes.sorted { $0.description < $1.description }.map { scope in
             let key = AlertKey(rule: .expensiveRequest, scope: scope)
             guard let over = overByScope[scope], let worst = over.max(by: { $0.cost < $1.cost }) else {
