@@ -29,6 +29,8 @@ public struct AlertInstance: Sendable, Hashable {
     public var lastEvaluated: Date
     /// The highest severity notified so far; nil when no firing notification went out yet.
     public var notifiedSeverity: Severity?
+    /// The finding's value at the last firing, repeat or escalation notification.
+    public var notifiedValue: Double?
     public var lastNotifiedAt: Date?
     /// The fingerprint of the firing alert that inhibits this one: it is not notified, but
     /// linked, so the cause's notification and history can show it.
@@ -51,7 +53,8 @@ public enum NotificationKind: String, Sendable, Hashable {
     case firing
     /// Still firing, `repeatInterval` after the last notification.
     case `repeat`
-    /// Still firing at a higher severity than ever notified: re-notified at once.
+    /// Still firing at a higher severity than ever notified and a value grown by the policy's
+    /// `escalationValueRatio`: re-notified at once.
     case escalated
     /// Sent only for incidents whose firing was notified.
     case resolved

@@ -12,12 +12,17 @@ public struct AlertPolicy: Sendable, Hashable {
     /// (a finished budget period, a trace no longer tracked) and count rules of a scope that
     /// vanished. Nil for ratio rules: silence never resolves them.
     public var resolveWhenAbsentFor: TimeInterval?
+    /// A rise in severity re-notifies only when the value is also this multiple of the value
+    /// last notified. A value hovering around a severity boundary (a ×5 spike at "critical
+    /// from ×5") would otherwise add an escalation to nearly every incident.
+    public var escalationValueRatio: Double
 
     public init(resolveAfter: TimeInterval, repeatInterval: TimeInterval = 4 * 3600,
-                resolveWhenAbsentFor: TimeInterval? = nil) {
+                resolveWhenAbsentFor: TimeInterval? = nil, escalationValueRatio: Double = 1.5) {
         self.resolveAfter = resolveAfter
         self.repeatInterval = repeatInterval
         self.resolveWhenAbsentFor = resolveWhenAbsentFor
+        self.escalationValueRatio = escalationValueRatio
     }
 
     /// Defaults per rule (reference note §4.2–4.6).
@@ -32,7 +37,8 @@ public struct AlertPolicy: Sendable, Hashable {
         // The detector already waits for 5 idle minutes; absent = no longer tracked.
         case .runawayTrace: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 10 * 60)
         // Absent = the period rolled over (the next period has another key).
-        case .budgetThreshold: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 5 * 60)
+        // 80% → 100% is the escalation users asked for, whatever the ratio of the values.
+        case .budgetThreshold: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 5 * 60, escalationValueRatio: 1)
         case .budgetBurn: AlertPolicy(resolveAfter: 5 * 60)
         }
     }

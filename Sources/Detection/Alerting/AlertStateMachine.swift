@@ -8,7 +8,7 @@ import Foundation
 /// clear; firing stays firing while breaching or elevated, and resolves after being clear for
 /// the rule's `resolveAfter`. No data holds every state and restarts the clear clock, so a
 /// ratio alert never resolves by silence. Notifications: one firing and one resolved per
-/// incident, repeats every `repeatInterval`, escalation at once; an inhibited alert is not
+/// incident, repeats every `repeatInterval`, escalation at once when severity and value rise; an inhibited alert is not
 /// notified until its inhibitor resolves, and an incident never notified resolves silently.
 public struct AlertStateMachine: Sendable {
     public var policies: [Rule: AlertPolicy]
@@ -57,6 +57,7 @@ public struct AlertStateMachine: Sendable {
             if kind != .resolved {
                 alert.notifiedSeverity = max(alert.notifiedSeverity ?? alert.finding.severity, alert.finding.severity)
                 alert.lastNotifiedAt = now
+                alert.notifiedValue = alert.finding.value
                 alerts[fingerprint] = alert
             }
             let inhibits = alerts.values.filter { $0.inhibitedBy == fingerprint }.map(\.fingerprint).sorted()
@@ -130,8 +131,10 @@ public struct AlertStateMachine: Sendable {
         case .firing:
             guard alert.inhibitedBy == nil else { return nil }
             guard let notified = alert.notifiedSeverity, let last = alert.lastNotifiedAt else { return .firing }
-            if alert.finding.severity > notified { return .escalated }
-            return now.timeIntervalSince(last) >= policy(for: alert.key.rule).repeatInterval ? .repeat : nil
+            let policy = policy(for: alert.key.rule)
+            if alert.finding.severity > notified,
+               alert.finding.value >= policy.escalationValueRatio * (alert.notifiedValue ?? 0) { return .escalated }
+            return now.timeIntervalSince(last) >= policy.repeatInterval ? .repeat : nil
         }
     }
 

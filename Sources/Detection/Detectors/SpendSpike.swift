@@ -54,23 +54,28 @@ public struct SpendSpikeParameters: Sendable, Hashable {
 /// baseline call count, and the calibration factor k = 1.4826·MAD(e) over the past week
 /// absorbs the cost-per-call variance. z = (x − b)/(k·b/√c).
 public enum SpendSpike {
+    /// - Parameter calibration: a noise factor computed earlier by ``calibrate(_:parameters:now:)``
+    ///   for this scope. Calibrating scans a week of windows, so an evaluator running every
+    ///   minute over many scopes should recompute it hourly and pass it in; nil (or one for
+    ///   another window length) calibrates now.
     public static func evaluate(_ series: MinuteSeries, parameters p: SpendSpikeParameters = .init(),
-                                now: Date) -> Evaluation {
+                                calibration: SpendCalibration? = nil, now: Date) -> Evaluation {
         let key = AlertKey(rule: .spendSpike, scope: series.scope)
         let end = Minutes.of(now)
         guard end - series.since >= p.minimumHistoryMinutes else { return Evaluation(key: key, condition: .noData) }
 
         let window = windowLength(series, end: end, p)
+        let noiseFactor = calibration.flatMap { $0.windowMinutes == window ? $0.noiseFactor : nil }
+            ?? Model(series: series, window: window).noiseFactor(end: end, p)
         guard let current = series.totals(endingAt: end, length: window),
-              case let model = Model(series: series, window: window, end: end, p: p),
-              let expected = model.expectation(at: end)
+              let expected = Model(series: series, window: window).expectation(at: end)
         else { return Evaluation(key: key, condition: .noData) }
 
         let x = current.cost.usd
         let b = expected.cost.value
         let floor = p.absoluteFloor.usd
         let scale = max(b, floor)
-        let spread = max(model.noiseFactor * scale / expected.calls.squareRoot(), p.minimumRelativeSpread * scale)
+        let spread = max(noiseFactor * scale / expected.calls.squareRoot(), p.minimumRelativeSpread * scale)
         let z = (x - b) / spread
         let strictness = expected.cost.mode == .trailing ? p.trailingStrictness : 1
         let zFire = p.zFire * strictness
@@ -106,17 +111,23 @@ public enum SpendSpike {
         return perFive >= p.quietCallsPer5Min ? p.quietWindowMinutes : p.sparseWindowMinutes
     }
 
-    /// The baselines of cost and calls for one window length, and the noise factor
-    /// calibrated over the past week (sampled every window, no overlap).
+    /// The noise calibration for the window this scope uses at `now`.
+    public static func calibrate(_ series: MinuteSeries, parameters p: SpendSpikeParameters = .init(),
+                                 now: Date) -> SpendCalibration {
+        let end = Minutes.of(now)
+        let window = windowLength(series, end: end, p)
+        return SpendCalibration(windowMinutes: window,
+                                noiseFactor: Model(series: series, window: window).noiseFactor(end: end, p))
+    }
+
+    /// The baselines of cost and calls for one window length.
     struct Model {
         let series: MinuteSeries
         let window: Int
-        private(set) var noiseFactor: Double
 
-        init(series: MinuteSeries, window: Int, end: Int, p: SpendSpikeParameters) {
-            self.series = series
-            self.window = window
-            self.noiseFactor = p.minimumNoiseFactor
+        /// k = 1.4826 × MAD of the standardised residuals over the past week, sampled every
+        /// window (no overlap), floored.
+        func noiseFactor(end: Int, _ p: SpendSpikeParameters) -> Double {
             let floor = p.absoluteFloor.usd
             var residuals: [Double] = []
             for step in 1...max(p.spreadHistoryMinutes / window, 1) {
@@ -128,7 +139,7 @@ public enum SpendSpike {
             }
             // Under a dozen residuals say little about the noise: keep the Poisson assumption (1).
             let measured = residuals.count >= 12 ? RobustStatistics.scaledMAD(residuals) ?? 1 : 1
-            self.noiseFactor = max(measured, p.minimumNoiseFactor)
+            return max(measured, p.minimumNoiseFactor)
         }
 
         func expectation(at end: Int) -> (cost: Baseline, calls: Double)? {
@@ -139,5 +150,16 @@ public enum SpendSpike {
             }) else { return nil }
             return (cost, max(calls.value, 1))
         }
+    }
+}
+
+/// A scope's spend noise factor for one window length (see ``SpendSpike``).
+public struct SpendCalibration: Sendable, Hashable {
+    public var windowMinutes: Int
+    public var noiseFactor: Double
+
+    public init(windowMinutes: Int, noiseFactor: Double) {
+        self.windowMinutes = windowMinutes
+        self.noiseFactor = noiseFactor
     }
 }

@@ -101,12 +101,25 @@ struct AlertStateMachineTests {
 
     @Test func escalationNotifiesOnceAtTheHigherSeverity() {
         var run = AlertRun()
-        run.rounds(5, [Alerts.breach(spend, pendingFor: 0)])
-        run.rounds(5, [Alerts.breach(spend, severity: .critical, pendingFor: 0)])
-        run.rounds(5, [Alerts.breach(spend, pendingFor: 0)])
-        run.rounds(5, [Alerts.breach(spend, severity: .critical, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(spend, value: 10, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(spend, value: 20, severity: .critical, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(spend, value: 10, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(spend, value: 40, severity: .critical, pendingFor: 0)])
         #expect(run.kinds(spend) == [.firing, .escalated])
         #expect(run.minutes(spend, .escalated) == [5])
+    }
+
+    @Test func aSeverityHoveringAtItsBoundaryDoesNotEscalate() {
+        // Critical by a hair (value ×1.1 of the notified one): not news.
+        var run = AlertRun()
+        run.rounds(3, [Alerts.breach(spend, value: 10, pendingFor: 0)])
+        run.rounds(3, [Alerts.breach(spend, value: 11, severity: .critical, pendingFor: 0)])
+        #expect(run.kinds(spend) == [.firing])
+        // Budgets escalate 80% → 100% regardless (ratio 1).
+        let budget = AlertKey(rule: .budgetThreshold, scope: Traffic.chat, instance: "2026-11-25T00:00:00Z")
+        run.round([Alerts.breach(budget, value: 8.5, pendingFor: 0)])
+        run.round([Alerts.breach(budget, value: 10, severity: .critical, pendingFor: 0)])
+        #expect(run.kinds(budget) == [.firing, .escalated])
     }
 
     @Test func anotherIncidentAfterResolutionNotifiesAgain() {
