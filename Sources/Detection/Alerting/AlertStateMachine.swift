@@ -4,8 +4,8 @@ import Foundation
 /// now → next instances + notifications. No clock is read; `now` is the evaluation time.
 ///
 /// Per fingerprint: nothing → pending on a breach; pending → firing once breaching for the
-/// finding's `pendingFor` (0 fires at once); pending drops back to nothing on elevated or
-/// clear; firing stays firing while breaching or elevated, and resolves after being clear for
+/// finding's `pendingFor` (0 fires at once); pending drops back to nothing on any answer
+/// but a breach (the condition must be seen at every evaluation, as Prometheus' `for`); firing stays firing while breaching or elevated, and resolves after being clear for
 /// the rule's `resolveAfter`. No data holds every state and restarts the clear clock, so a
 /// ratio alert never resolves by silence. Notifications: one firing and one resolved per
 /// incident, repeats every `repeatInterval`, escalation at once when severity and value rise; an inhibited alert is not
@@ -94,10 +94,13 @@ public struct AlertStateMachine: Sendable {
             alert.clearSince = since
             if now.timeIntervalSince(since) >= policy.resolveAfter { return resolve(alert, now) }
         case .noData?:
+            // Pending needs the breach seen at every evaluation; unknown is not seen.
+            if alert.phase == .pending { return nil }
             alert.clearSince = nil
         case nil:
+            if alert.phase == .pending { return nil }
             if let limit = policy.resolveWhenAbsentFor, now.timeIntervalSince(alert.lastEvaluated) >= limit {
-                return alert.phase == .pending ? nil : resolve(alert, now)
+                return resolve(alert, now)
             }
         }
         return alert

@@ -26,6 +26,16 @@ struct AlertStateMachineTests {
         #expect(run.alerts.isEmpty)
     }
 
+    @Test func aGapInTheDataRestartsThePendingPeriod() {
+        // Breaching at 0–1, unknown at 2–9, breaching again from 10: the 3 minutes count from 10.
+        var run = AlertRun()
+        run.rounds(2, [Alerts.breach(spend)])
+        run.rounds(4, [Alerts.noData(spend)])
+        run.rounds(4, [])
+        run.rounds(5, [Alerts.breach(spend)])
+        #expect(run.minutes(spend, .firing) == [13])
+    }
+
     @Test func aResolvedInstanceIsReturnedOnceForArchiving() throws {
         var run = AlertRun()
         run.rounds(5, [Alerts.breach(spend, pendingFor: 0)])

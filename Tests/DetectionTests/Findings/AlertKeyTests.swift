@@ -26,15 +26,4 @@ struct AlertKeyTests {
         ]
         #expect(Set(variants.map(\.fingerprint) + [a.fingerprint]).count == variants.count + 1)
     }
-
-    @Test(arguments: [
-        ([:], ["model": "a"], true), (["model": "a"], ["model": "a", "feature": "f"], true),
-        (["model": "a"], ["model": "b"], false), (["model": "a"], ["feature": "f"], false),
-    ] as [([String: String], [String: String], Bool)])
-    func nestedScopes(_ a: [String: String], _ b: [String: String], _ nested: Bool) {
-        let project = ProjectID(7)
-        #expect(Scope(project: project, labels: a).isNested(with: Scope(project: project, labels: b)) == nested)
-        #expect(Scope(project: project, labels: b).isNested(with: Scope(project: project, labels: a)) == nested)
-        #expect(!Scope(project: ProjectID(8), labels: a).isNested(with: Scope(project: project, labels: a)))
-    }
 }
