@@ -43,7 +43,7 @@
 /// A firing retry storm or error surge inhibits a spend spike in a nested scope: the spike
 /// keeps its own lifecycle and a link (`inhibitedBy`), and is announced if it outlives its
 /// cause. Notifications: one firing and one resolved per incident, repeats every 4 h,
-/// escalation only when severity rises *and* the value grew by half.
+/// escalation only when severity rises *and* the value doubled.
 public enum Detection {
     /// Goes into payloads (`detector` version) so receivers can tell rule changes apart.
     public static let version = "1"

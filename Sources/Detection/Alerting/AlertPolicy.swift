@@ -13,12 +13,13 @@ public struct AlertPolicy: Sendable, Hashable {
     /// vanished. Nil for ratio rules: silence never resolves them.
     public var resolveWhenAbsentFor: TimeInterval?
     /// A rise in severity re-notifies only when the value is also this multiple of the value
-    /// last notified. A value hovering around a severity boundary (a ×5 spike at "critical
-    /// from ×5") would otherwise add an escalation to nearly every incident.
+    /// last notified (the reference note's 2×). A value hovering around a severity boundary
+    /// (a ×5 spike at "critical from ×5") would otherwise add an escalation to nearly every
+    /// incident.
     public var escalationValueRatio: Double
 
     public init(resolveAfter: TimeInterval, repeatInterval: TimeInterval = 4 * 3600,
-                resolveWhenAbsentFor: TimeInterval? = nil, escalationValueRatio: Double = 1.5) {
+                resolveWhenAbsentFor: TimeInterval? = nil, escalationValueRatio: Double = 2) {
         self.resolveAfter = resolveAfter
         self.repeatInterval = repeatInterval
         self.resolveWhenAbsentFor = resolveWhenAbsentFor

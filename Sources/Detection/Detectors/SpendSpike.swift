@@ -27,7 +27,8 @@ public struct SpendSpikeParameters: Sendable, Hashable {
     /// Fast path: ≥ ×10 and ≥ 10 floors above the baseline fires at once.
     public var fastLift = 10.0
     public var fastFloorMultiple: Int64 = 10
-    /// Severity critical from this lift.
+    /// Severity critical from this lift (of the window, or of its last `windowMinutes` when
+    /// the window is wider; see ``SpendSpike``).
     public var criticalLift = 5.0
     /// The condition must hold this long (3 evaluations at 1 min) before firing.
     public var pendingFor: TimeInterval = 180
@@ -88,7 +89,8 @@ public enum SpendSpike {
             let elevated = z >= p.zResolve && x - b >= floor / 2
             return Evaluation(key: key, condition: elevated ? .elevated : .clear)
         }
-        let severity: Severity = x >= p.criticalLift * b ? .critical : .warning
+        let severity: Severity = max(x / max(b, 1e-12), recentLift(series, end: end, window: window, baseline: b, p))
+            >= p.criticalLift ? .critical : .warning
         let summary = "Spend \(Format.usd(x)) in \(window) min vs \(Format.usd(b)) expected "
             + "(\(Format.times(x, over: b)), z \(Format.number(z)), \(expected.cost.mode.rawValue) baseline) "
             + "over \(current.calls) calls in \(series.scope)"
@@ -99,6 +101,17 @@ public enum SpendSpike {
                           "baseline_mode": expected.cost.mode.rawValue, "calls": String(current.calls)],
             pendingFor: fast ? 0 : p.pendingFor)
         return Evaluation(key: key, condition: .breaching(finding))
+    }
+
+    /// The lift of the last `windowMinutes` of a wider window. A spike fills a 15- or
+    /// 60-minute window slowly, so the whole window's lift at firing time understates it and
+    /// a later "critical" would re-notify an incident that did not get worse; severity takes
+    /// the larger of the two. (Only severity: the breach itself is judged on the full window.)
+    static func recentLift(_ series: MinuteSeries, end: Int, window: Int, baseline b: Double,
+                           _ p: SpendSpikeParameters) -> Double {
+        guard window > p.windowMinutes, b > 0,
+              let recent = series.totals(endingAt: end, length: p.windowMinutes) else { return 0 }
+        return recent.cost.usd / (b * Double(p.windowMinutes) / Double(window))
     }
 
     /// 5 minutes for busy scopes, 15 or 60 for quiet ones, from the expected calls per 5 min.
