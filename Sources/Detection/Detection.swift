@@ -6,15 +6,19 @@
 /// the detectors, feeds their ``Evaluation``s to ``AlertStateMachine/step(previous:evaluations:now:)``
 /// and stores the instances and notifications it returns in one transaction.
 ///
+/// Time: series detectors judge the closed minutes *before* the minute containing `now`, so
+/// the evaluator passes its watermark (wall time − ingest grace, 30 s to start with) as
+/// `now`, never the wall clock, and a late event can only change a minute not yet judged.
+///
 /// ## Why every detector has four guards
 /// 10,000 series evaluated every minute is 14.4 M tests a day; even a 5σ Gaussian tail gives
 /// several false alerts daily, and LLM spend is heavy-tailed. So each rule requires a
 /// statistical score **and** a relative lift **and** an absolute floor (dollars, ms) **and**
 /// a minimum volume, and then holds for a pending period. Defaults come from the reference
 /// design (`shared/reference/anomaly-detection.md` §4), which measured them on synthetic
-/// traffic: spend z ≥ 6, ×2, +$0.10 per 5 min, ≥ 20 calls, 3 min pending met recall 0.96 on
-/// ×3 spikes at a median 6 min with 1 false alert per 8 series-weeks, where z ≥ 5 and 2 min
-/// pending gave 12.
+/// traffic: spend z ≥ 6, ×2, +$0.10 per 5 min, ≥ 20 calls, breaching at 3 consecutive
+/// 1-minute evaluations met recall 0.96 on ×3 spikes at a median 6 min with 1 false alert per
+/// 8 series-weeks, where z ≥ 5 and 2 evaluations gave 12.
 ///
 /// ## Baselines
 /// Medians of the same window one to four weeks ago (weekday ≠ weekend), else one to seven

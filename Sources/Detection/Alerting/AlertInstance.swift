@@ -38,13 +38,30 @@ public struct AlertInstance: Sendable, Hashable {
 
     public var fingerprint: String { key.fingerprint }
 
+    /// A new incident, pending from `now`.
     init(finding: Finding, now: Date) {
-        self.key = finding.key
-        self.phase = .pending
+        self.init(key: finding.key, phase: .pending, finding: finding, peakValue: finding.value,
+                  pendingSince: now, lastEvaluated: now)
+    }
+
+    /// Every field, for the store to load instances back.
+    public init(key: AlertKey, phase: AlertPhase, finding: Finding, peakValue: Double, pendingSince: Date,
+                firingSince: Date? = nil, resolvedAt: Date? = nil, clearSince: Date? = nil, lastEvaluated: Date,
+                notifiedSeverity: Severity? = nil, notifiedValue: Double? = nil, lastNotifiedAt: Date? = nil,
+                inhibitedBy: String? = nil) {
+        self.key = key
+        self.phase = phase
         self.finding = finding
-        self.peakValue = finding.value
-        self.pendingSince = now
-        self.lastEvaluated = now
+        self.peakValue = peakValue
+        self.pendingSince = pendingSince
+        self.firingSince = firingSince
+        self.resolvedAt = resolvedAt
+        self.clearSince = clearSince
+        self.lastEvaluated = lastEvaluated
+        self.notifiedSeverity = notifiedSeverity
+        self.notifiedValue = notifiedValue
+        self.lastNotifiedAt = lastNotifiedAt
+        self.inhibitedBy = inhibitedBy
     }
 }
 

@@ -30,8 +30,9 @@ public struct SpendSpikeParameters: Sendable, Hashable {
     /// Severity critical from this lift (of the window, or of its last `windowMinutes` when
     /// the window is wider; see ``SpendSpike``).
     public var criticalLift = 5.0
-    /// The condition must hold this long (3 evaluations at 1 min) before firing.
-    public var pendingFor: TimeInterval = 180
+    /// Breaching at 3 consecutive 1-minute evaluations (t, t+1, t+2) before firing: the
+    /// configuration the reference measured (2 gave 12× the false alerts).
+    public var pendingFor: TimeInterval = 120
     /// History used to calibrate the spread.
     public var spreadHistoryMinutes = 7 * Minutes.perDay
     /// Below this much history: no data (nothing to compare with).
@@ -66,11 +67,12 @@ public enum SpendSpike {
         guard end - series.since >= p.minimumHistoryMinutes else { return Evaluation(key: key, condition: .noData) }
 
         let window = windowLength(series, end: end, p)
-        let noiseFactor = calibration.flatMap { $0.windowMinutes == window ? $0.noiseFactor : nil }
-            ?? Model(series: series, window: window).noiseFactor(end: end, p)
+        let model = Model(series: series, window: window)
         guard let current = series.totals(endingAt: end, length: window),
-              let expected = Model(series: series, window: window).expectation(at: end)
+              let expected = model.expectation(at: end)
         else { return Evaluation(key: key, condition: .noData) }
+        let noiseFactor = calibration.flatMap { $0.windowMinutes == window ? $0.noiseFactor : nil }
+            ?? model.noiseFactor(end: end, p)
 
         let x = current.cost.usd
         let b = expected.cost.value

@@ -141,6 +141,22 @@ struct AlertStateMachineTests {
         #expect(run.kinds(spend) == [.firing, .resolved, .firing, .resolved])
     }
 
+    @Test func stateRebuiltFieldByFieldContinuesTheIncident() {
+        // What a restart does: the store loads each instance back through the public init.
+        var run = AlertRun()
+        run.rounds(8, [Alerts.breach(spend)])
+        run.rounds(4, [Alerts.clear(spend)])
+        run.alerts = run.alerts.mapValues { a in
+            AlertInstance(key: a.key, phase: a.phase, finding: a.finding, peakValue: a.peakValue,
+                          pendingSince: a.pendingSince, firingSince: a.firingSince, resolvedAt: a.resolvedAt,
+                          clearSince: a.clearSince, lastEvaluated: a.lastEvaluated, notifiedSeverity: a.notifiedSeverity,
+                          notifiedValue: a.notifiedValue, lastNotifiedAt: a.lastNotifiedAt, inhibitedBy: a.inhibitedBy)
+        }
+        run.rounds(7, [Alerts.clear(spend)])
+        #expect(run.kinds(spend) == [.firing, .resolved])
+        #expect(run.minutes(spend, .resolved) == [18])
+    }
+
     @Test func peakValueIsKept() throws {
         var run = AlertRun()
         run.round([Alerts.breach(spend, value: 12, pendingFor: 0)])

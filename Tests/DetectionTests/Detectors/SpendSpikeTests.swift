@@ -21,7 +21,7 @@ struct SpendSpikeTests {
         #expect(baseline > 0.4 && baseline < 0.6)
         #expect(finding.value / baseline > factor * 0.8)
         #expect(finding.value >= finding.threshold)
-        #expect(finding.pendingFor == 180)
+        #expect(finding.pendingFor == 120)
         #expect(finding.severity == (factor >= 5 ? .critical : .warning))
         #expect(finding.summary.contains("feature=chat"))
     }
