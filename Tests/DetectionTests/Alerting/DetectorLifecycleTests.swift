@@ -45,6 +45,36 @@ struct DetectorLifecycleTests {
         #expect(!conditions.contains { if case .breaching = $0 { true } else { false } })
     }
 
+    @Test func aRetryStormAtFiftyCallsAMinuteFiresWithinTwoMinutes() throws {
+        // 50 calls a minute, 5% retried; from the onset 1.5 retries per call for 20 minutes.
+        let onset = Traffic.monday + 8 * Minutes.perDay
+        let since = onset - 8 * Minutes.perDay
+        let buckets = (since..<(onset + 60)).map { minute -> MinuteBucket in
+            let storm = minute >= onset && minute < onset + 20
+            return MinuteBucket(minute: minute, calls: 50, retries: storm ? 75 : (minute % 2 == 0 ? 3 : 2),
+                                http429: storm ? 40 : 0)
+        }
+        let series = MinuteSeries(scope: Traffic.chat.adding("model", "gpt-4o"), since: since, buckets: buckets)
+        let machine = AlertStateMachine()
+        var alerts: [String: AlertInstance] = [:]
+        var sent: [(minute: Int, kind: NotificationKind)] = []
+        for minute in (onset - 10)..<(onset + 60) {
+            let step = machine.step(previous: alerts, evaluations: [RetryStorm.evaluate(series, now: Traffic.date(minute))],
+                                    now: Traffic.date(minute))
+            alerts = step.alerts
+            sent += step.notifications.map { (minute - onset, $0.kind) }
+        }
+        #expect(sent.map(\.kind) == [.firing, .resolved])
+        // The first storm minute closes at +1: the 2-minute window breaches then (78 retries
+        // over 100 calls), and the second consecutive breach at +2 fires.
+        let fired = try #require(sent.first?.minute)
+        #expect(fired == 2)
+        #expect(alerts.isEmpty)   // nothing lingers once resolved and archived
+        // The 5-minute window drops below 0.2 retries per call 5 minutes after the end (+25),
+        // then 10 clear minutes resolve it.
+        #expect(sent.last?.minute == 35)
+    }
+
     @Test func anErrorSurgeEvaluatedEveryTenSecondsFiresWithinAMinute() throws {
         let scope = Traffic.chat
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
