@@ -1,4 +1,5 @@
 import Foundation
+import TokenmeterCore
 
 /// Which latency a ``LatencyRegression`` watches.
 public enum LatencyMetric: Sendable, Hashable {
@@ -10,6 +11,10 @@ public enum LatencyMetric: Sendable, Hashable {
 
     func value(_ bucket: MinuteBucket) -> Double? {
         self == .latency ? bucket.latencyP95 : bucket.ttftP95
+    }
+
+    func sketch(_ bucket: MinuteBucket) -> LatencySketch? {
+        self == .latency ? bucket.latencySketch : bucket.ttftSketch
     }
 }
 
@@ -38,11 +43,10 @@ public struct LatencyRegressionParameters: Sendable, Hashable {
 
 /// Latency regression: the window's p95 well above its seasonal baseline, sustained.
 ///
-/// The window value is the call-weighted median of the per-minute p95s: over 15 minutes it
-/// says "most of the traffic ran slow", which is the regression we mean, and it needs only
-/// what the minute rollup stores. (A merged sketch would give the exact window p95; feed
-/// minute p95s computed from one when available.) Ratios are judged in log space, where
-/// latency noise is roughly symmetric.
+/// The window value is the exact p95 of the merged minute sketches when every minute with
+/// calls has one; otherwise the call-weighted median of the per-minute p95s, which over 15
+/// minutes says "most of the traffic ran slow" and needs only a p95 per minute. Ratios are
+/// judged in log space, where latency noise is roughly symmetric.
 public enum LatencyRegression {
     public static func evaluate(_ series: MinuteSeries, metric: LatencyMetric = .latency,
                                 parameters p: LatencyRegressionParameters = .init(), now: Date) -> Evaluation {
@@ -87,6 +91,13 @@ public enum LatencyRegression {
     static func value(_ series: MinuteSeries, _ metric: LatencyMetric, end: Int,
                       _ p: LatencyRegressionParameters) -> Double? {
         guard end - p.windowMinutes >= series.since else { return nil }
+        let buckets = series.buckets(endingAt: end, length: p.windowMinutes).filter { $0.calls > 0 }
+        let sketches = buckets.compactMap(metric.sketch)
+        if !buckets.isEmpty && sketches.count == buckets.count {
+            var merged = LatencySketch()
+            for sketch in sketches { merged.merge(sketch) }
+            return merged.count >= Int64(p.minimumCalls) ? merged.quantile(0.95) : nil
+        }
         let pairs = series.buckets(endingAt: end, length: p.windowMinutes).compactMap { bucket in
             metric.value(bucket).map { (value: $0, weight: Double(bucket.calls)) }
         }

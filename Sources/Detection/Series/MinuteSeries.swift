@@ -19,10 +19,15 @@ public struct MinuteBucket: Sendable, Hashable {
     public var latencyP95: Double?
     /// p95 time to first token in milliseconds; nil when no call streamed.
     public var ttftP95: Double?
+    /// The minute's latency and TTFT histograms (ms) when the rollup has them: windows then
+    /// get an exact p95 by merging instead of a median of minute p95s.
+    public var latencySketch: LatencySketch?
+    public var ttftSketch: LatencySketch?
 
     public init(minute: Int, calls: Int = 0, cost: Money = .zero, tokens: Int64 = 0, errors: Int = 0,
                 retries: Int = 0, fallbacks: Int = 0, http429: Int = 0, http5xx: Int = 0,
-                latencyP95: Double? = nil, ttftP95: Double? = nil) {
+                latencyP95: Double? = nil, ttftP95: Double? = nil,
+                latencySketch: LatencySketch? = nil, ttftSketch: LatencySketch? = nil) {
         self.minute = minute
         self.calls = calls
         self.cost = cost
@@ -34,6 +39,8 @@ public struct MinuteBucket: Sendable, Hashable {
         self.http5xx = http5xx
         self.latencyP95 = latencyP95
         self.ttftP95 = ttftP95
+        self.latencySketch = latencySketch
+        self.ttftSketch = ttftSketch
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenmeterCore
 @testable import Detection
 
 struct LatencyRegressionTests {
@@ -64,5 +65,24 @@ struct LatencyRegressionTests {
         let finding = try #require(LatencyRegression.evaluate(series, metric: .timeToFirstToken, now: Traffic.date(Self.now)).finding)
         #expect(finding.key.rule == .ttftRegression)
         #expect(finding.value == 800)
+    }
+
+    @Test func mergedSketchesGiveTheExactWindowP95() throws {
+        // 15 minutes of 10 calls: 14 minutes at 800 ms, one at 5000 ms. 10 of 150 calls are
+        // slow, so the window p95 (rank 143) is 5000; the median of minute p95s says 800.
+        let end = Traffic.monday + 60
+        func bucket(_ minute: Int, _ ms: Double, sketch: Bool) -> MinuteBucket {
+            var histogram = LatencySketch()
+            for _ in 0..<10 { histogram.add(ms) }
+            return MinuteBucket(minute: minute, calls: 10, latencyP95: ms, latencySketch: sketch ? histogram : nil)
+        }
+        func series(sketches: Bool) -> MinuteSeries {
+            MinuteSeries(scope: Traffic.chat, since: Traffic.monday, buckets: ((end - 15)..<end).map {
+                bucket($0, $0 == end - 1 ? 5000 : 800, sketch: sketches)
+            })
+        }
+        let exact = try #require(LatencyRegression.value(series(sketches: true), .latency, end: end, .init()))
+        #expect(abs(exact - 5000) / 5000 < 0.01)
+        #expect(LatencyRegression.value(series(sketches: false), .latency, end: end, .init()) == 800)
     }
 }
