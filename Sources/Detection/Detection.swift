@@ -46,7 +46,8 @@
 /// or budget period) — the scope, never the triggering request (LiteLLM #3738, #27398).
 /// A firing retry storm or error surge inhibits a spend spike in a nested scope: the spike
 /// keeps its own lifecycle and a link (`inhibitedBy`), and is announced if it outlives its
-/// cause. Notifications: one firing and one resolved per incident, repeats every 4 h,
+/// cause. Likewise a feature-wide runaway alert (≥ 3 looping traces in 15 min) stands for
+/// its traces, so a broken deploy is one message, not one per trace. Notifications: one firing and one resolved per incident, repeats every 4 h,
 /// escalation only when severity rises *and* the value doubled.
 public enum Detection {
     /// Goes into payloads (`detector` version) so receivers can tell rule changes apart.

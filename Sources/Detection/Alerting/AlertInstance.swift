@@ -81,7 +81,8 @@ public struct AlertNotification: Sendable, Hashable {
     public var kind: NotificationKind
     /// The instance as it is after this step.
     public var alert: AlertInstance
-    /// Fingerprints of firing alerts this one inhibits (a retry storm lists the spend spike it
-    /// caused), so the message can say so.
+    /// Fingerprints of the alerts this one inhibits (a retry storm lists the spend spike it
+    /// caused; a feature-wide runaway alert its traces, including any announced before it
+    /// fired), so the message can say so.
     public var inhibits: [String]
 }

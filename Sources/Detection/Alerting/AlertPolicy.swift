@@ -37,6 +37,7 @@ public struct AlertPolicy: Sendable, Hashable {
         case .latencyRegression, .ttftRegression: AlertPolicy(resolveAfter: 30 * 60)
         // The detector already waits for 5 idle minutes; absent = no longer tracked.
         case .runawayTrace: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 10 * 60)
+        case .runawayFeature: AlertPolicy(resolveAfter: 15 * 60, resolveWhenAbsentFor: 30 * 60)
         // Absent = the period rolled over (the next period has another key).
         // 80% → 100% is the escalation users asked for, whatever the ratio of the values.
         case .budgetThreshold: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 5 * 60, escalationValueRatio: 1)
@@ -57,8 +58,11 @@ public struct InhibitionRule: Sendable, Hashable {
     }
 
     /// Retries and errors *cause* spend (every retry is billed): the spend spike is a symptom.
+    /// A feature-wide runaway alert stands for the traces that make it up: one message for a
+    /// broken deploy, not one per looping trace.
     public static let defaults: [InhibitionRule] = [
         InhibitionRule(source: .retryStorm, target: .spendSpike),
         InhibitionRule(source: .errorSurge, target: .spendSpike),
+        InhibitionRule(source: .runawayFeature, target: .runawayTrace),
     ]
 }

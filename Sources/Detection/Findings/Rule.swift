@@ -6,6 +6,8 @@ public enum Rule: String, Sendable, Hashable, CaseIterable {
     case errorSurge = "error_surge"
     case retryStorm = "retry_storm"
     case runawayTrace = "runaway_trace"
+    /// Several runaway traces of one feature at once: one alert instead of one per trace.
+    case runawayFeature = "runaway_feature"
     case latencyRegression = "latency_regression"
     case ttftRegression = "ttft_regression"
     case budgetThreshold = "budget_threshold"
