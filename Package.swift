@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres", "OTLP"]),
         // Routes: HTTP requests to domain calls and back.
         .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP"]),
+        // Anomaly detectors and the alert state machine: pure functions over in-memory series.
+        .target(name: "Detection", dependencies: ["TokenmeterCore"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
         .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TokenmeterCore"]),
         .testTarget(name: "APITests", dependencies: ["API"]),
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TokenmeterCore"]),
         .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
     ]
 )

@@ -1,0 +1,68 @@
+import Foundation
+
+/// How the lifecycle treats one rule's alerts. The pending period comes from the finding
+/// (detectors own it, including fast paths).
+public struct AlertPolicy: Sendable, Hashable {
+    /// Clear for this long before resolving (recovery window ≥ trigger window, so a flapping
+    /// condition stays one incident).
+    public var resolveAfter: TimeInterval
+    /// Re-notify a still-firing alert this often (Alertmanager's default 4 h).
+    public var repeatInterval: TimeInterval = 4 * 3600
+    /// Resolve when the key has not been evaluated at all for this long: for one-shot keys
+    /// (a finished budget period, a trace no longer tracked) and count rules of a scope that
+    /// vanished. Nil for ratio rules: silence never resolves them.
+    public var resolveWhenAbsentFor: TimeInterval?
+    /// A rise in severity re-notifies only when the value is also this multiple of the value
+    /// last notified (the reference note's 2×). A value hovering around a severity boundary
+    /// (a ×5 spike at "critical from ×5") would otherwise add an escalation to nearly every
+    /// incident.
+    public var escalationValueRatio: Double
+
+    public init(resolveAfter: TimeInterval, repeatInterval: TimeInterval = 4 * 3600,
+                resolveWhenAbsentFor: TimeInterval? = nil, escalationValueRatio: Double = 2) {
+        self.resolveAfter = resolveAfter
+        self.repeatInterval = repeatInterval
+        self.resolveWhenAbsentFor = resolveWhenAbsentFor
+        self.escalationValueRatio = escalationValueRatio
+    }
+
+    /// Defaults per rule (reference note §4.2–4.6).
+    public static func defaultPolicy(for rule: Rule) -> AlertPolicy {
+        switch rule {
+        case .spendSpike: AlertPolicy(resolveAfter: 10 * 60, resolveWhenAbsentFor: 30 * 60)
+        case .hourlyCost: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 2 * 3600)
+        case .expensiveRequest: AlertPolicy(resolveAfter: 5 * 60, resolveWhenAbsentFor: 30 * 60)
+        case .errorSurge: AlertPolicy(resolveAfter: 5 * 60)
+        case .retryStorm: AlertPolicy(resolveAfter: 10 * 60)
+        case .latencyRegression, .ttftRegression: AlertPolicy(resolveAfter: 30 * 60)
+        // The detector already waits for 5 idle minutes; absent = no longer tracked.
+        case .runawayTrace: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 10 * 60)
+        case .runawayFeature: AlertPolicy(resolveAfter: 15 * 60, resolveWhenAbsentFor: 30 * 60)
+        // Absent = the period rolled over (the next period has another key).
+        // 80% → 100% is the escalation users asked for, whatever the ratio of the values.
+        case .budgetThreshold: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 5 * 60, escalationValueRatio: 1)
+        case .budgetBurn: AlertPolicy(resolveAfter: 5 * 60)
+        }
+    }
+}
+
+/// "A firing `source` alert mutes `target` alerts in a nested scope" (Alertmanager
+/// inhibition with scope nesting in place of `equal` labels).
+public struct InhibitionRule: Sendable, Hashable {
+    public var source: Rule
+    public var target: Rule
+
+    public init(source: Rule, target: Rule) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Retries and errors *cause* spend (every retry is billed): the spend spike is a symptom.
+    /// A feature-wide runaway alert stands for the traces that make it up: one message for a
+    /// broken deploy, not one per looping trace.
+    public static let defaults: [InhibitionRule] = [
+        InhibitionRule(source: .retryStorm, target: .spendSpike),
+        InhibitionRule(source: .errorSurge, target: .spendSpike),
+        InhibitionRule(source: .runawayFeature, target: .runawayTrace),
+    ]
+}

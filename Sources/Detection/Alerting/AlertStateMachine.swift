@@ -1,0 +1,152 @@
+import Foundation
+
+/// The alert lifecycle as a pure function: previous instances + this round's evaluations +
+/// now → next instances + notifications. No clock is read; `now` is the evaluation time.
+///
+/// Per fingerprint: nothing → pending on a breach; pending → firing once breaching for the
+/// finding's `pendingFor` (0 fires at once); pending drops back to nothing on any answer
+/// but a breach (the condition must be seen at every evaluation, as Prometheus' `for`); firing stays firing while breaching or elevated, and resolves after being clear for
+/// the rule's `resolveAfter`. No data holds every state and restarts the clear clock, so a
+/// ratio alert never resolves by silence. Notifications: one firing and one resolved per
+/// incident, repeats every `repeatInterval`, escalation at once when severity and value rise; an inhibited alert is not
+/// notified until its inhibitor resolves, and an incident never notified resolves silently.
+public struct AlertStateMachine: Sendable {
+    public var policies: [Rule: AlertPolicy]
+    public var inhibitions: [InhibitionRule]
+
+    public init(policies: [Rule: AlertPolicy] = [:], inhibitions: [InhibitionRule] = InhibitionRule.defaults) {
+        self.policies = policies
+        self.inhibitions = inhibitions
+    }
+
+    public func policy(for rule: Rule) -> AlertPolicy {
+        policies[rule] ?? AlertPolicy.defaultPolicy(for: rule)
+    }
+
+    public struct Step: Sendable {
+        /// Pending and firing instances, plus those resolved in this step (once).
+        public var alerts: [String: AlertInstance]
+        public var notifications: [AlertNotification]
+    }
+
+    public func step(previous: [String: AlertInstance], evaluations: [Evaluation], now: Date) -> Step {
+        var conditions: [String: (key: AlertKey, condition: Condition)] = [:]
+        for evaluation in evaluations {
+            let fingerprint = evaluation.key.fingerprint
+            // Two evaluations of one key in a round: the more severe answer wins.
+            if let existing = conditions[fingerprint], rank(existing.condition) >= rank(evaluation.condition) { continue }
+            conditions[fingerprint] = (evaluation.key, evaluation.condition)
+        }
+
+        var alerts: [String: AlertInstance] = [:]
+        var resolvedNow: Set<String> = []
+        let live = previous.filter { $0.value.phase != .resolved }
+        for fingerprint in Set(live.keys).union(conditions.keys) {
+            let next = advance(live[fingerprint], conditions[fingerprint]?.condition, now: now)
+            if let next {
+                alerts[fingerprint] = next
+                if next.phase == .resolved { resolvedNow.insert(fingerprint) }
+            }
+        }
+
+        applyInhibitions(&alerts)
+        var notifications: [AlertNotification] = []
+        for fingerprint in alerts.keys.sorted() {
+            guard var alert = alerts[fingerprint], let kind = notification(for: alert, resolvedNow: resolvedNow, now: now)
+            else { continue }
+            if kind != .resolved {
+                alert.notifiedSeverity = max(alert.notifiedSeverity ?? alert.finding.severity, alert.finding.severity)
+                alert.lastNotifiedAt = now
+                alert.notifiedValue = alert.finding.value
+                alerts[fingerprint] = alert
+            }
+            let inhibits = alerts.values.filter { $0.inhibitedBy == fingerprint }.map(\.fingerprint).sorted()
+            notifications.append(AlertNotification(kind: kind, alert: alert, inhibits: inhibits))
+        }
+        return Step(alerts: alerts, notifications: notifications)
+    }
+
+    /// The next instance for one fingerprint; nil when it is (back to) inactive.
+    func advance(_ current: AlertInstance?, _ condition: Condition?, now: Date) -> AlertInstance? {
+        guard var alert = current else {
+            guard case .breaching(let finding)? = condition else { return nil }
+            var fresh = AlertInstance(finding: finding, now: now)
+            if finding.pendingFor <= 0 { fresh.phase = .firing; fresh.firingSince = now }
+            return fresh
+        }
+        let policy = policy(for: alert.key.rule)
+        if condition != nil { alert.lastEvaluated = now }
+        switch condition {
+        case .breaching(let finding)?:
+            alert.finding = finding
+            alert.peakValue = max(alert.peakValue, finding.value)
+            alert.clearSince = nil
+            if alert.phase == .pending && now.timeIntervalSince(alert.pendingSince) >= finding.pendingFor {
+                alert.phase = .firing
+                alert.firingSince = now
+            }
+        case .elevated?:
+            if alert.phase == .pending { return nil }
+            alert.clearSince = nil
+        case .clear?:
+            if alert.phase == .pending { return nil }
+            let since = alert.clearSince ?? now
+            alert.clearSince = since
+            if now.timeIntervalSince(since) >= policy.resolveAfter { return resolve(alert, now) }
+        case .noData?:
+            // Pending needs the breach seen at every evaluation; unknown is not seen.
+            if alert.phase == .pending { return nil }
+            alert.clearSince = nil
+        case nil:
+            if alert.phase == .pending { return nil }
+            if let limit = policy.resolveWhenAbsentFor, now.timeIntervalSince(alert.lastEvaluated) >= limit {
+                return resolve(alert, now)
+            }
+        }
+        return alert
+    }
+
+    private func resolve(_ alert: AlertInstance, _ now: Date) -> AlertInstance {
+        var resolved = alert
+        resolved.phase = .resolved
+        resolved.resolvedAt = now
+        return resolved
+    }
+
+    /// Marks each firing target with the firing source that inhibits it (or clears the mark).
+    func applyInhibitions(_ alerts: inout [String: AlertInstance]) {
+        let sources = alerts.values.filter { $0.phase == .firing }
+        for (fingerprint, alert) in alerts where alert.phase != .resolved {
+            let inhibitor = sources.filter { source in
+                inhibitions.contains { $0.source == source.key.rule && $0.target == alert.key.rule }
+                    && source.key.scope.isNested(with: alert.key.scope)
+            }.map(\.fingerprint).min()
+            alerts[fingerprint]?.inhibitedBy = inhibitor
+        }
+    }
+
+    private func notification(for alert: AlertInstance, resolvedNow: Set<String>, now: Date) -> NotificationKind? {
+        switch alert.phase {
+        case .pending:
+            return nil
+        case .resolved:
+            return resolvedNow.contains(alert.fingerprint) && alert.notifiedSeverity != nil ? .resolved : nil
+        case .firing:
+            guard alert.inhibitedBy == nil else { return nil }
+            guard let notified = alert.notifiedSeverity, let last = alert.lastNotifiedAt else { return .firing }
+            let policy = policy(for: alert.key.rule)
+            if alert.finding.severity > notified,
+               alert.finding.value >= policy.escalationValueRatio * (alert.notifiedValue ?? 0) { return .escalated }
+            return now.timeIntervalSince(last) >= policy.repeatInterval ? .repeat : nil
+        }
+    }
+
+    private func rank(_ condition: Condition) -> Int {
+        switch condition {
+        case .breaching: 3
+        case .elevated: 2
+        case .clear: 1
+        case .noData: 0
+        }
+    }
+}

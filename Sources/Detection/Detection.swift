@@ -1,0 +1,55 @@
+/// # Detection: anomaly detectors and the alert lifecycle, as pure functions
+///
+/// Rollups → **detectors** → **alert state machine** → (delivery, elsewhere). Nothing here
+/// reads a clock, a socket or a database: series come in as values, `now` is an argument,
+/// and the answer is a value. The evaluator (not in this module) loads closed minutes, calls
+/// the detectors, feeds their ``Evaluation``s to ``AlertStateMachine/step(previous:evaluations:now:)``
+/// and stores the instances and notifications it returns in one transaction.
+///
+/// Time: series detectors judge the closed minutes *before* the minute containing `now`, so
+/// the evaluator passes its watermark (wall time − ingest grace, 30 s to start with) as
+/// `now`, never the wall clock, and a late event can only change a minute not yet judged.
+///
+/// ## Why every detector has four guards
+/// 10,000 series evaluated every minute is 14.4 M tests a day; even a 5σ Gaussian tail gives
+/// several false alerts daily, and LLM spend is heavy-tailed. So each rule requires a
+/// statistical score **and** a relative lift **and** an absolute floor (dollars, ms) **and**
+/// a minimum volume, and then holds for a pending period. Defaults come from the reference
+/// design (`shared/reference/anomaly-detection.md` §4), which measured them on synthetic
+/// traffic: spend z ≥ 6, ×2, +$0.10 per 5 min, ≥ 20 calls, breaching at 3 consecutive
+/// 1-minute evaluations met recall 0.96 on ×3 spikes at a median 6 min with 1 false alert per
+/// 8 series-weeks, where z ≥ 5 and 2 evaluations gave 12.
+///
+/// ## Baselines
+/// Medians of the same window one to four weeks ago (weekday ≠ weekend), else one to seven
+/// days ago, else the trailing day with stricter thresholds (×1.5) — the last is what a new
+/// scope has, and a trailing median mistakes every morning ramp for a spike. Medians, so
+/// one past incident cannot drag the baseline. Spreads are robust too (1.4826 × MAD), floored,
+/// because a perfectly regular or quantised history has MAD 0 and would make any wiggle
+/// infinitely significant.
+///
+/// ## Improvement over the reference: volume-aware spend spread
+/// The reference's week-wide MAD of the relative deviation (x − b)/b is dominated by quiet
+/// hours, where Poisson noise relative to b is largest (∝ 1/√calls), so daytime spikes fired
+/// late. ``SpendSpike`` standardises residuals by the expected noise of c calls, b/√c, and
+/// calibrates one factor per scope from their MAD; the reference note reports this fired
+/// 1–3 min sooner at peaks with no extra false alerts on its second generator. Quiet
+/// scopes also get wider windows (15 or 60 min) so a window holds enough calls to judge.
+///
+/// ## Lifecycle
+/// Detectors answer breaching / elevated / clear / no data, not "finding or nil": *elevated*
+/// is the band between the resolve and fire thresholds (value hysteresis), and *no data*
+/// keeps state so a ratio alert never resolves because traffic stopped (grafana#16290,
+/// prometheus#14085). Time hysteresis: pending for the finding's `pendingFor`, resolved
+/// only after ``AlertPolicy/resolveAfter`` of continuous clear answers. Identity is
+/// ``AlertKey/fingerprint`` (project, rule, sorted labels, one-shot instance such as a trace
+/// or budget period) — the scope, never the triggering request (LiteLLM #3738, #27398).
+/// A firing retry storm or error surge inhibits a spend spike in a nested scope: the spike
+/// keeps its own lifecycle and a link (`inhibitedBy`), and is announced if it outlives its
+/// cause. Likewise a feature-wide runaway alert (≥ 3 looping traces in 15 min) stands for
+/// its traces, so a broken deploy is one message, not one per trace. Notifications: one firing and one resolved per incident, repeats every 4 h,
+/// escalation only when severity rises *and* the value doubled.
+public enum Detection {
+    /// Goes into payloads (`detector` version) so receivers can tell rule changes apart.
+    public static let version = "1"
+}

@@ -1,0 +1,107 @@
+import Foundation
+import TokenmeterCore
+
+/// Which latency a ``LatencyRegression`` watches.
+public enum LatencyMetric: Sendable, Hashable {
+    case latency
+    case timeToFirstToken
+
+    var rule: Rule { self == .latency ? .latencyRegression : .ttftRegression }
+    var name: String { self == .latency ? "p95 latency" : "p95 time to first token" }
+
+    func value(_ bucket: MinuteBucket) -> Double? {
+        self == .latency ? bucket.latencyP95 : bucket.ttftP95
+    }
+
+    func sketch(_ bucket: MinuteBucket) -> LatencySketch? {
+        self == .latency ? bucket.latencySketch : bucket.ttftSketch
+    }
+}
+
+public struct LatencyRegressionParameters: Sendable, Hashable {
+    public var windowMinutes = 15
+    /// Fewer calls in the window than this: no data (a p95 of 20 calls is noise).
+    public var minimumCalls = 50
+    /// p95 ≥ this multiple of the baseline…
+    public var fireRatio = 1.5
+    /// …and ≥ this many ms above it (a 40 → 60 ms change is not a regression anyone pages on)…
+    public var absoluteFloorMs = 500.0
+    /// …and a robust z of log(p95 / baseline) ≥ this.
+    public var zFire = 4.0
+    /// Below this ratio it is clear; between, elevated.
+    public var resolveRatio = 1.2
+    /// Three evaluations at a 5-minute cadence.
+    public var pendingFor: TimeInterval = 10 * 60
+    /// Spread from log residuals sampled hourly over this much history.
+    public var spreadHistoryMinutes = 7 * Minutes.perDay
+    /// Floor on the spread of log(p95): 0.05 ≈ 5%.
+    public var minimumLogSpread = 0.05
+    public var criticalRatio = 3.0
+
+    public init() {}
+}
+
+/// Latency regression: the window's p95 well above its seasonal baseline, sustained.
+///
+/// The window value is the exact p95 of the merged minute sketches when every minute with
+/// calls has one; otherwise the call-weighted median of the per-minute p95s, which over 15
+/// minutes says "most of the traffic ran slow" and needs only a p95 per minute. Ratios are
+/// judged in log space, where latency noise is roughly symmetric.
+public enum LatencyRegression {
+    public static func evaluate(_ series: MinuteSeries, metric: LatencyMetric = .latency,
+                                parameters p: LatencyRegressionParameters = .init(), now: Date) -> Evaluation {
+        let key = AlertKey(rule: metric.rule, scope: series.scope)
+        let end = Minutes.of(now)
+        func windowValue(_ t: Int) -> Double? { value(series, metric, end: t, p) }
+        guard let current = windowValue(end),
+              let baseline = SeasonalBaseline.baseline(at: end, since: series.since,
+                                                       trailingStep: Minutes.perHour, value: windowValue),
+              baseline.value > 0
+        else { return Evaluation(key: key, condition: .noData) }
+
+        var residuals: [Double] = []
+        for step in 1...(p.spreadHistoryMinutes / Minutes.perHour) {
+            let t = end - step * Minutes.perHour
+            guard let observed = windowValue(t), observed > 0,
+                  let expected = SeasonalBaseline.baseline(at: t, since: series.since,
+                                                           trailingStep: Minutes.perHour, value: windowValue),
+                  expected.value > 0 else { continue }
+            residuals.append(log(observed / expected.value))
+        }
+        let spread = max(RobustStatistics.scaledMAD(residuals) ?? p.minimumLogSpread, p.minimumLogSpread)
+        let b = baseline.value
+        let z = log(current / b) / spread
+        let threshold = max(p.fireRatio * b, b + p.absoluteFloorMs, b * exp(p.zFire * spread))
+        guard current >= threshold else {
+            return Evaluation(key: key, condition: current >= p.resolveRatio * b ? .elevated : .clear)
+        }
+        let finding = Finding(
+            key: key, severity: current >= p.criticalRatio * b ? .critical : .warning, unit: .milliseconds,
+            value: current, baseline: b, threshold: threshold,
+            summary: "\(metric.name) \(Format.ms(current)) over \(p.windowMinutes) min vs \(Format.ms(b)) usual "
+                + "(\(Format.times(current, over: b)), \(baseline.mode.rawValue) baseline) in \(series.scope)",
+            annotations: ["z": Format.number(z), "baseline_mode": baseline.mode.rawValue,
+                          "window_minutes": String(p.windowMinutes)],
+            pendingFor: p.pendingFor)
+        return Evaluation(key: key, condition: .breaching(finding))
+    }
+
+    /// Call-weighted median of minute p95s in the window ending at `end`; nil under the
+    /// minimum call count or before the series' history.
+    static func value(_ series: MinuteSeries, _ metric: LatencyMetric, end: Int,
+                      _ p: LatencyRegressionParameters) -> Double? {
+        guard end - p.windowMinutes >= series.since else { return nil }
+        let buckets = series.buckets(endingAt: end, length: p.windowMinutes).filter { $0.calls > 0 }
+        let sketches = buckets.compactMap(metric.sketch)
+        if !buckets.isEmpty && sketches.count == buckets.count {
+            var merged = LatencySketch()
+            for sketch in sketches { merged.merge(sketch) }
+            return merged.count >= Int64(p.minimumCalls) ? merged.quantile(0.95) : nil
+        }
+        let pairs = series.buckets(endingAt: end, length: p.windowMinutes).compactMap { bucket in
+            metric.value(bucket).map { (value: $0, weight: Double(bucket.calls)) }
+        }
+        guard pairs.reduce(0, { $0 + $1.weight }) >= Double(p.minimumCalls) else { return nil }
+        return RobustStatistics.weightedMedian(pairs)
+    }
+}

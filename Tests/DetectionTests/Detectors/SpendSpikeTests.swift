@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TokenmeterCore
+@testable import Detection
+
+struct SpendSpikeTests {
+    /// Tuesday of the fifth week, 14:00 UTC: a daytime peak with four weeks of history.
+    static let tuesdayAfternoon = Traffic.monday + 4 * Minutes.perWeek + Minutes.perDay + 14 * 60
+
+    @Test(arguments: [3.0, 5.0])
+    func firesOnAPeakHourSpikeAgainstTheWeeklyBaseline(_ factor: Double) throws {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10,
+                                      adjust: Traffic.spike((now - 5)..<now, factor))
+        let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
+        #expect(finding.key.rule == .spendSpike)
+        #expect(finding.annotations["baseline_mode"] == "weekly")
+        #expect(finding.annotations["window_minutes"] == "5")
+        let baseline = try #require(finding.baseline)
+        // Peak traffic: 50 calls/min × $0.002 × 5 min ≈ $0.50 expected.
+        #expect(baseline > 0.4 && baseline < 0.6)
+        #expect(finding.value / baseline > factor * 0.8)
+        #expect(finding.value >= finding.threshold)
+        #expect(finding.pendingFor == 120)
+        #expect(finding.severity == (factor >= 5 ? .critical : .warning))
+        #expect(finding.summary.contains("feature=chat"))
+    }
+
+    @Test func aNormalDaytimeRiseAfterAQuietWeekendIsNotASpike() throws {
+        // Monday 09:05: the last five minutes are 5× the night and 12× Sunday's level,
+        // which a trailing baseline would flag; last Monday at 09:05 looked the same.
+        let now = Traffic.monday + 4 * Minutes.perWeek + 9 * 60 + 5
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10)
+        let window = try #require(series.totals(endingAt: now, length: 5)).cost.usd
+        let night = try #require(series.totals(endingAt: now - 6 * 60, length: 5)).cost.usd
+        #expect(window > 3 * night)
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).condition == .clear)
+    }
+
+    @Test func aDoublingIsElevatedNotBreachingWhenBelowTheLift() throws {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10, adjust: Traffic.spike((now - 5)..<now, 1.6))
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).condition == .elevated)
+    }
+
+    @Test func lowVolumeNoiseDoesNotFire() {
+        // One call every five minutes, so even the 60-minute window holds 12 calls (< 20):
+        // a ×10 cost burst in it is two expensive calls, not a spike.
+        let now = Self.tuesdayAfternoon
+        let since = now - 28 * Minutes.perDay
+        let buckets = stride(from: since, to: now, by: 5).map { minute in
+            MinuteBucket(minute: minute, calls: 1, cost: Traffic.dollars(now - minute <= 60 ? 0.5 : 0.05))
+        }
+        let series = MinuteSeries(scope: Traffic.chat, since: since, buckets: buckets)
+        #expect(SpendSpike.windowLength(series, end: now, .init()) == 60)
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).finding == nil)
+    }
+
+    @Test func tinyDollarAmountsDoNotFire() {
+        // A ×5 spike at $0.00001 a call: $0.01 over five minutes is below the $0.10 floor.
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10, costPerCall: 0.000_01,
+                                      adjust: Traffic.spike((now - 5)..<now, 5))
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).finding == nil)
+    }
+
+    @Test func anOverwhelmingSpikeTakesTheFastPath() throws {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10, adjust: Traffic.spike((now - 5)..<now, 12))
+        let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
+        #expect(finding.pendingFor == 0)
+        #expect(finding.severity == .critical)
+    }
+
+    @Test func clearsOnceTheSpikeHasPassed() {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10,
+                                      adjust: Traffic.spike((now - 40)..<(now - 10), 5))
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now - 15)).finding != nil)
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).condition == .clear)
+    }
+
+    @Test func usesTheDailyBaselineWithDaysOfHistory() throws {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 4, calls: 10, adjust: Traffic.spike((now - 5)..<now, 4))
+        let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
+        #expect(finding.annotations["baseline_mode"] == "daily")
+    }
+
+    @Test func aNewScopeNeedsALargerLiftOnItsTrailingBaseline() throws {
+        // Six hours of steady traffic (the same minute-of-day is unknown): trailing mode
+        // asks for ×3 instead of ×2.
+        let now = Self.tuesdayAfternoon
+        func series(_ factor: Double) -> MinuteSeries {
+            let since = now - 6 * 60
+            let buckets = (since..<now).map { minute -> MinuteBucket in
+                var bucket = Traffic.bucket(minute, calls: 40, costPerCall: 0.002)
+                Traffic.spike((now - 5)..<now, factor)(&bucket)
+                return bucket
+            }
+            return MinuteSeries(scope: Traffic.chat, since: since, buckets: buckets)
+        }
+        #expect(SpendSpike.evaluate(series(2.5), now: Traffic.date(now)).finding == nil)
+        let finding = try #require(SpendSpike.evaluate(series(4), now: Traffic.date(now)).finding)
+        #expect(finding.annotations["baseline_mode"] == "trailing")
+    }
+
+    @Test func withoutTwoHoursOfHistoryThereIsNoData() {
+        let now = Self.tuesdayAfternoon
+        let since = now - 90
+        let buckets = (since..<now).map { Traffic.bucket($0, calls: 40, costPerCall: 0.01) }
+        let series = MinuteSeries(scope: Traffic.chat, since: since, buckets: buckets)
+        #expect(SpendSpike.evaluate(series, now: Traffic.date(now)).condition == .noData)
+    }
+
+    @Test func quietScopesUseAWiderWindow() throws {
+        // 2 calls a minute at night, 10 at the peak: 10 per 5 min is below 20, so 15 minutes.
+        let now = Traffic.monday + 4 * Minutes.perWeek + 3 * 60   // 03:00, night
+        let series = Traffic.seasonal(end: now, days: 28, calls: 2, costPerCall: 0.05,
+                                      adjust: Traffic.spike((now - 15)..<now, 5))
+        #expect(SpendSpike.windowLength(series, end: now, .init()) == 15)
+        let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
+        #expect(finding.annotations["window_minutes"] == "15")
+    }
+}
