@@ -36,6 +36,13 @@ let package = Package(
         .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
 
+        // libFuzzer entry points (scripts/fuzz builds them with --sanitize=fuzzer; a plain build makes empty programs).
+        .target(name: "FuzzHarnesses", dependencies: ["HTTP", "Ingest", "OTLP"]),
+        .executableTarget(name: "FuzzHTTPParser", dependencies: ["FuzzHarnesses"], path: "Fuzz/HTTPParser"),
+        .executableTarget(name: "FuzzEventDecoder", dependencies: ["FuzzHarnesses"], path: "Fuzz/EventDecoder"),
+        .executableTarget(name: "FuzzOTLP", dependencies: ["FuzzHarnesses"], path: "Fuzz/OTLP"),
+        .executableTarget(name: "FuzzGzip", dependencies: ["FuzzHarnesses"], path: "Fuzz/Gzip"),
+
         .testTarget(name: "TokenmeterCoreTests", dependencies: ["TokenmeterCore"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CZlib"]),
@@ -43,6 +50,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TokenmeterCore", "JSON"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TokenmeterCore"]),
         .testTarget(name: "APITests", dependencies: ["API"]),
+        .testTarget(name: "FuzzHarnessesTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TokenmeterCore"]),
         .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
