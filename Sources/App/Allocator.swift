@@ -1,12 +1,13 @@
 import CLinux
 
 enum Allocator {
-    /// glibc raises its mmap threshold each time a large mmapped block is freed, after which large
-    /// request bodies and batches come from the heap and are not given back: the ingest benchmark
-    /// showed 800 MB resident after a text-heavy minute. A fixed threshold keeps large blocks mmapped
-    /// (returned on free) and lets the heap shrink (measured with the same thresholds set through
-    /// MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_: peak 346 MB, falling between loads).
+    /// Measured with the ingest benchmark's text-heavy loads (bench/ingest --quick):
+    /// - glibc raises its mmap threshold each time a large mmapped block is freed, after which large
+    ///   request bodies and batches come from the heap and are not given back: 800 MB resident. A
+    ///   fixed 128 KiB threshold keeps them mmapped (returned on free): 346–409 MB.
+    /// - glibc also gives each busy thread its own arena (up to 8 per core), each holding on to its
+    ///   peak; two arenas for the ~10 threads brought the peak to 248 MB.
     static func returnMemoryEagerly() {
-        tm_malloc_return_eagerly(128 * 1024)
+        tm_malloc_return_eagerly(128 * 1024, 2)
     }
 }

@@ -12,6 +12,6 @@
 
 int tm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
-/* glibc allocator tuning (malloc.h is not in Swift's Glibc module): fixed mmap and trim thresholds. */
-void tm_malloc_return_eagerly(int threshold_bytes);
+/* glibc allocator tuning (malloc.h is not in Swift's Glibc module): fixed mmap and trim thresholds, fewer arenas. */
+void tm_malloc_return_eagerly(int threshold_bytes, int arenas);
 #endif
