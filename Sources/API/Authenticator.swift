@@ -56,6 +56,24 @@ public final class Authenticator: Sendable {
         return principal
     }
 
+    /// The admin token from configuration, compared in constant time; failures count like bad keys.
+    func authenticateAdmin(_ request: HTTPRequest, token: String) throws {
+        let now = ContinuousClock.now
+        if let wait = failures.blockedFor(request.remoteAddress, now: now) { throw APIError.tooManyAuthFailures(retryAfter: wait) }
+        guard let presented = Authenticator.bearerToken(request), Authenticator.constantTimeEqual(presented, token) else {
+            throw refusal(request.remoteAddress, now: now)
+        }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(truncatingIfNeeded: x.count ^ y.count)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0 && x.count == y.count
+    }
+
     /// The 401 for a missing, malformed or unknown key (the same answer for all three, so it never
     /// tells whether a project or key exists), counted against the client's address.
     private func refusal(_ address: String, now: ContinuousClock.Instant) -> APIError {

@@ -21,6 +21,8 @@ public struct APIDependencies: Sendable {
     public var clock: @Sendable () -> Date
     /// Per-project text storage and redaction; nil applies `TextPolicy.standard` to every project.
     public var textPolicies: ProjectTextPolicies?
+    /// The admin API; nil (no admin token configured) answers its routes 404.
+    public var admin: AdminDependencies?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
@@ -54,6 +56,7 @@ public final class TokenmeterAPI: HTTPResponder {
     enum Route: String {
         case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
         case latency, top, cache, requests, session, user
+        case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -76,7 +79,7 @@ public final class TokenmeterAPI: HTTPResponder {
             if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
             if let id = parameter(of: path, after: "/v1/sessions/") { return (.session, ["GET", "HEAD"], id) }
             if let id = parameter(of: path, after: "/v1/users/") { return (.user, ["GET", "HEAD"], id) }
-            return nil
+            return adminRoute(for: path)
         }
     }
 
@@ -139,6 +142,7 @@ public final class TokenmeterAPI: HTTPResponder {
         case .requests: respond(try recentRequests(request))
         case .session: respond(try entity(request, dimension: nil, id: parameter ?? ""))
         case .user: respond(try entity(request, dimension: .userID, id: parameter ?? ""))
+        case .adminKeys, .adminKeyRotation, .adminKey, .adminProjectSettings: respond(try admin(route, parameter: parameter, request: request))
         case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
         }
     }

@@ -27,6 +27,8 @@ public struct Configuration: Sendable, Equatable {
     public var databaseWaitSeconds = 30
     /// How often delta rows of per-user rollups and latency sketches are folded (RollupCompactor).
     public var compactionIntervalSeconds = 10
+    /// Bearer token of the admin API (`/v1/admin/…`); nil disables it.
+    public var adminToken: String?
     /// Failed authentications per client address and minute before unknown keys get 429 (0: off).
     public var authFailuresPerMinute = 30
 
@@ -108,6 +110,12 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--database-wait-seconds", env: "TOKENMETER_DATABASE_WAIT_SECONDS", help: "how long start-up waits for the database (default 30)") { c, v in
             c.databaseWaitSeconds = try integer("TOKENMETER_DATABASE_WAIT_SECONDS", v, in: 0...3600)
+        },
+        Setting(flag: "--admin-token", env: "TOKENMETER_ADMIN_TOKEN", help: "bearer token of the admin API, at least 24 characters (unset: no admin API)") { c, v in
+            guard v.isEmpty || (24...256).contains(v.utf8.count), v.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
+                throw ConfigurationError(description: "TOKENMETER_ADMIN_TOKEN must be 24-256 printable ASCII characters without spaces")
+            }
+            c.adminToken = v.isEmpty ? nil : v
         },
         Setting(flag: "--auth-failures-per-minute", env: "TOKENMETER_AUTH_FAILURES_PER_MINUTE", help: "failed authentications per address and minute before 429 (default 30; 0 = off)") { c, v in
             c.authFailuresPerMinute = try integer("TOKENMETER_AUTH_FAILURES_PER_MINUTE", v, in: 0...1_000_000)

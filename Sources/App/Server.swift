@@ -50,12 +50,15 @@ public final class Server: Sendable {
         let keys = PostgresKeyStore(pool: readPool)
         let overrides = PostgresPriceOverrides(pool: readPool)
         let readPool = self.readPool
-        let api = TokenmeterAPI(APIDependencies(
+        let settings = PostgresProjectSettings(pool: readPool)
+        var dependencies = APIDependencies(
             decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: queryPool),
             authenticator: Authenticator(keys: keys, failures: AuthFailureLimiter(limit: configuration.authFailuresPerMinute)), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
             version: Server.version, isReady: { readPool.checkHealth() },
-            textPolicies: ProjectTextPolicies(repository: PostgresProjectSettings(pool: readPool))))
+            textPolicies: ProjectTextPolicies(repository: settings))
+        dependencies.admin = configuration.adminToken.map { AdminDependencies(token: $0, keys: keys, settings: settings) }
+        let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
         httpConfiguration.port = configuration.port

@@ -3,7 +3,7 @@ import Postgres
 import TokenmeterCore
 
 /// Projects and API keys. Keys are stored as SHA-256 hex; the key itself is returned once.
-public final class PostgresKeyStore: KeyRepository {
+public final class PostgresKeyStore: KeyRepository, KeyAdministration {
     private let pool: PostgresPool
 
     public init(pool: PostgresPool) {
@@ -79,19 +79,7 @@ public final class PostgresKeyStore: KeyRepository {
 
     // MARK: - Listing, revoking, rotating
 
-    public enum KeyManagementError: Error, Equatable, CustomStringConvertible {
-        case noSuchKey(String)
-        case ambiguous(String, matches: Int)
-        case noSuchProject(String)
-
-        public var description: String {
-            switch self {
-            case .noSuchKey(let id): return "no key has the id \"\(id)\" (see tokenmeter keys list)"
-            case .ambiguous(let id, let n): return "\(n) keys have ids starting with \"\(id)\"; give more of the id"
-            case .noSuchProject(let name): return "there is no project \"\(name)\""
-            }
-        }
-    }
+    public typealias KeyManagementError = KeyAdministrationError
 
     static let recordColumns = """
         left(k.key_hash, \(KeyRecord.idLength)) AS id, p.name AS project, k.kind, k.key_prefix, k.created_at, k.revoked_at
@@ -102,6 +90,14 @@ public final class PostgresKeyStore: KeyRepository {
                   kind: KeyKind(rawValue: try row.decode(String.self, column: "kind")) ?? .read,
                   prefix: try row.decode(String.self, column: "key_prefix"), createdAt: try row.decode(Date.self, column: "created_at"),
                   revokedAt: try row.decode(Date?.self, column: "revoked_at"))
+    }
+
+    /// A new key for the project (created when it does not exist), and what `listKeys` shows of it.
+    public func createKey(projectNamed name: String, kind: KeyKind) throws -> (key: String, record: KeyRecord) {
+        let key = try createKey(project: try ensureProject(named: name), kind: kind)
+        let id = String(APIKey.hash(key).prefix(KeyRecord.idLength))
+        guard let record = try listKeys(project: name).first(where: { $0.id == id }) else { throw StorageError.failed("the new key was not found") }
+        return (key, record)
     }
 
     /// Every key, or those of one project, oldest first.

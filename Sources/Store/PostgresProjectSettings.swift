@@ -2,7 +2,7 @@ import Postgres
 import TokenmeterCore
 
 /// `project_settings` (migration 0007): whether a project stores free text and what is redacted.
-public final class PostgresProjectSettings: TextPolicyRepository {
+public final class PostgresProjectSettings: TextPolicyRepository, TextPolicyAdministration {
     private let pool: PostgresPool
 
     public init(pool: PostgresPool) {

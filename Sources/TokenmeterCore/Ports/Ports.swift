@@ -97,3 +97,32 @@ public protocol PriceOverrideRepository: Sendable {
 public protocol TextPolicyRepository: Sendable {
     func textPolicy(project: ProjectID) throws -> TextPolicy
 }
+
+/// Key management for administrators (the CLI and the admin API).
+public protocol KeyAdministration: Sendable {
+    func createKey(projectNamed name: String, kind: KeyKind) throws -> (key: String, record: KeyRecord)
+    func listKeys(project: String?) throws -> [KeyRecord]
+    /// Fails with `KeyAdministrationError` when no key, or more than one, has an id starting with `id`.
+    func revokeKey(id: String, after grace: Duration) throws -> KeyRecord
+    func rotateKeys(project: String, kind: KeyKind, after grace: Duration) throws -> (key: String, revoked: [KeyRecord])
+}
+
+public enum KeyAdministrationError: Error, Equatable, CustomStringConvertible {
+    case noSuchKey(String)
+    case ambiguous(String, matches: Int)
+    case noSuchProject(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchKey(let id): return "no key has the id \"\(id)\" (see tokenmeter keys list)"
+        case .ambiguous(let id, let n): return "\(n) keys have ids starting with \"\(id)\"; give more of the id"
+        case .noSuchProject(let name): return "there is no project \"\(name)\""
+        }
+    }
+}
+
+/// Per-project privacy settings for administrators.
+public protocol TextPolicyAdministration: Sendable {
+    /// Sets what is given (nil keeps the current value); nil when there is no such project.
+    func update(projectNamed name: String, storeText: Bool?, redact: Set<RedactionKind>?) throws -> TextPolicy?
+}
