@@ -31,7 +31,7 @@ let package = Package(
         // Routes: HTTP requests to domain calls and back.
         .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
-        .target(name: "App", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
+        .target(name: "App", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "OTLP", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
 
         .testTarget(name: "TokenmeterCoreTests", dependencies: ["TokenmeterCore"]),

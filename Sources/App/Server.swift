@@ -2,6 +2,7 @@ import API
 import Foundation
 import HTTP
 import Ingest
+import OTLP
 import Postgres
 import Store
 import TokenmeterCore
@@ -39,11 +40,16 @@ public final class Server: Sendable {
         let keys = PostgresKeyStore(pool: readPool)
         let overrides = PostgresPriceOverrides(pool: readPool)
         let readPool = self.readPool
-        let api = TokenmeterAPI(APIDependencies(
+        var dependencies = APIDependencies(
             decoder: EventDecoder(limits: limits), committer: committer, usage: PostgresUsageReader(pool: readPool),
             authenticator: Authenticator(keys: keys), priceBooks: ProjectPriceBooks(shipped: priceBook, overrides: overrides),
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
-            version: Server.version, isReady: { readPool.checkHealth() }))
+            version: Server.version, isReady: { readPool.checkHealth() })
+        // Log texts are written by the query threads, one connection each at most, so the read pool
+        // (sized to those threads) cannot run dry under them.
+        dependencies.otlp = OTLPDependencies(options: OTLPMappingOptions(limits: limits, featureAttribute: configuration.otlpFeatureAttribute),
+                                             spanTexts: PostgresSpanTextStore(pool: readPool))
+        let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
         httpConfiguration.port = configuration.port
