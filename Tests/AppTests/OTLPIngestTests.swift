@@ -121,7 +121,7 @@ struct OTLPRefusalTests {
     init() throws { server = try RunningServer() }
 
     static let trace = TraceID(high: 0x1111_2222_3333_4444, low: 0x5555_6666_7777_8888)
-    static let start: UInt64 = 1_795_000_000_000_000_000   // 2026-11-18T08:26:40Z
+    static let start: UInt64 = 1_795_000_000_000_000_000   // 2026-11-18T11:06:40Z
 
     static func span(_ id: UInt64, start: UInt64 = start, end: UInt64 = start + 500_000_000, trace: TraceID = trace,
                      tokens: Int64 = 100) -> OTLPSpan {
