@@ -149,3 +149,16 @@ extension TokenmeterAPI {
         HTTPResponse(status: 200, headers: ["Content-Type": encoding.contentType], body: answer.encoded(encoding))
     }
 }
+
+extension TokenmeterAPI {
+    /// The HTTP layer's own refusals (a body that does not decompress, an unsupported
+    /// `Content-Encoding`, a body too large) answer OTLP requests as a `google.rpc.Status` in the
+    /// request's encoding too, like every other OTLP answer.
+    public func refusal(_ error: HTTPParseError, for head: HTTPRequestHead) -> HTTPResponse {
+        let path = HTTPRequest(method: head.method, target: head.target).path
+        guard path == "/v1/traces" || path == "/v1/logs", let encoding = OTLPEncoding(contentType: head.headers["Content-Type"]) else {
+            return error.response
+        }
+        return OTLPFailure(status: error.status, message: error.message).response(encoding)
+    }
+}

@@ -204,6 +204,22 @@ struct OTLPRefusalTests {
         #expect(status[2]?.first?.text?.isEmpty == false)
     }
 
+    @Test func bodiesTheHTTPLayerRefusesAnswerInTheRequestEncodingToo() throws {
+        let gzip = try Gzip.compress(Self.request([Self.span(1)]))
+        let truncated = try server.otlp("/v1/traces", Array(gzip.prefix(gzip.count / 2)), encoding: "gzip")
+        #expect(truncated.status == 400, "\(truncated.text)")
+        #expect(truncated.header("Content-Type") == "application/x-protobuf")
+        #expect(try protobufFields(truncated.body)[1] == [.varint(3)])
+        let brotli = try server.otlp("/v1/logs", Array("{}".utf8), contentType: "application/json", encoding: "br")
+        #expect(brotli.status == 415)
+        #expect(brotli.json?["code"] == .number(JSONNumber(3)), "\(brotli.text)")
+        // Other routes keep the native error body.
+        let native = try server.client().send(method: "POST", path: "/v1/events", headers: [
+            "Authorization": "Bearer \(server.ingestKey)", "Content-Type": "application/json", "Content-Encoding": "br"], body: Array("{}".utf8))
+        #expect(native.status == 415)
+        #expect(native.json?["error"] != nil)
+    }
+
     @Test func logsSentToTheTracesPathAre400() throws {
         let response = try server.otlp("/v1/traces", try OTLPFixture.bytes("python-sdk-logs-1.pb"))
         #expect(response.status == 400, "\(response.text)")
