@@ -33,7 +33,7 @@ let package = Package(
         // Anomaly detectors and the alert state machine: pure functions over in-memory series.
         .target(name: "Detection", dependencies: ["TokenmeterCore"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
-        .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "Store", "API"]),
+        .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "OTLP", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
 
         // libFuzzer entry points (scripts/fuzz builds them with --sanitize=fuzzer; a plain build makes empty programs).
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TokenmeterCore"]),
         .testTarget(name: "APITests", dependencies: ["API"]),
         .testTarget(name: "FuzzHarnessesTests", dependencies: ["FuzzHarnesses"]),
-        .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON", "HTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TokenmeterCore"]),
         .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
     ]

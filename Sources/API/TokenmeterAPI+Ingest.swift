@@ -54,18 +54,24 @@ extension TokenmeterAPI {
     /// Prices the events with the project's price book and applies its text policy (drop or redact
     /// free text) before they go anywhere near storage.
     func prepare(_ decoded: [Event], for project: ProjectID) throws -> [ProjectEvent] {
-        let book = try deps.priceBooks.book(for: project)
-        let policy = try deps.textPolicies?.policy(for: project) ?? .standard
-        var events: [ProjectEvent] = []
-        events.reserveCapacity(decoded.count)
-        var masked = 0
-        for var event in decoded {
-            Pricer.price(&event, with: book)
-            masked += policy.apply(to: &event)
-            events.append(ProjectEvent(project: project, event: event))
+        var preparation = try ingestPreparation(for: project)
+        let events = decoded.map { event in
+            var event = event
+            preparation.prepare(&event)
+            return ProjectEvent(project: project, event: event)
         }
-        if masked > 0 { deps.metrics.increment("tokenmeter_redactions_total", by: Double(masked), help: "Matches masked by the redaction pass.") }
+        record(preparation)
         return events
+    }
+
+    func ingestPreparation(for project: ProjectID) throws -> IngestPreparation {
+        IngestPreparation(book: try deps.priceBooks.book(for: project), policy: try deps.textPolicies?.policy(for: project) ?? .standard)
+    }
+
+    func record(_ preparation: IngestPreparation) {
+        if preparation.masked > 0 {
+            deps.metrics.increment("tokenmeter_redactions_total", by: Double(preparation.masked), help: "Matches masked by the redaction pass.")
+        }
     }
 
     static func ingestAnswer(status: Int, accepted: Int, rejections: [Rejection], error: APIError? = nil) -> HTTPResponse {
@@ -89,5 +95,37 @@ extension TokenmeterAPI {
             w.endArray()
             if rejections.count > 1000 { w.key("rejected_total"); w.int(Int64(rejections.count)) }
         }
+    }
+}
+
+/// What every ingest path (native events, OTLP spans and log texts) does to an event before it is
+/// stored: price it, and apply the project's text policy.
+struct IngestPreparation {
+    let book: PriceBook
+    let policy: TextPolicy
+    private(set) var masked = 0
+
+    init(book: PriceBook, policy: TextPolicy) {
+        self.book = book
+        self.policy = policy
+    }
+
+    /// `reportedCost` is a cost the sender computed itself, used only when the price table does not
+    /// know the model.
+    mutating func prepare(_ event: inout Event, reportedCost: Money? = nil) {
+        Pricer.price(&event, with: book)
+        if event.cost == nil, let reportedCost {
+            event.cost = reportedCost
+            event.costSource = .client
+        }
+        masked += policy.apply(to: &event)
+    }
+
+    /// Free text that arrives apart from its event (OTLP log records): nil when the project stores none.
+    mutating func prepare(text: String) -> String? {
+        guard policy.storeText else { return nil }
+        let result = policy.redactor.redact(text)
+        masked += result.matches
+        return result.text
     }
 }

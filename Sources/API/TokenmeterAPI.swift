@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Ingest
 import JSON
+import OTLP
 import TokenmeterCore
 
 /// Everything the routes need, injected by the composition root.
@@ -23,6 +24,8 @@ public struct APIDependencies: Sendable {
     public var textPolicies: ProjectTextPolicies?
     /// The admin API; nil (no admin token configured) answers its routes 404.
     public var admin: AdminDependencies?
+    /// The OTLP/HTTP receiver (`/v1/traces`, `/v1/logs`); nil answers them 404.
+    public var otlp: OTLPDependencies?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
@@ -57,6 +60,7 @@ public final class TokenmeterAPI: HTTPResponder {
         case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
         case latency, top, cache, requests, session, user
         case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"
+        case otlpTraces = "otlp_traces", otlpLogs = "otlp_logs"
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -74,6 +78,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case "/v1/top": return (.top, ["GET", "HEAD"], nil)
         case "/v1/cache": return (.cache, ["GET", "HEAD"], nil)
         case "/v1/requests": return (.requests, ["GET", "HEAD"], nil)
+        case "/v1/traces": return (.otlpTraces, ["POST"], nil)
+        case "/v1/logs": return (.otlpLogs, ["POST"], nil)
         default:
             if let id = parameter(of: path, after: "/v1/requests/") { return (.requestTree, ["GET", "HEAD"], id) }
             if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
@@ -143,6 +149,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case .session: respond(try entity(request, dimension: nil, id: parameter ?? ""))
         case .user: respond(try entity(request, dimension: .userID, id: parameter ?? ""))
         case .adminKeys, .adminKeyRotation, .adminKey, .adminProjectSettings: respond(try admin(route, parameter: parameter, request: request))
+        case .otlpTraces: otlpExport(.traces, request, respond: respond)
+        case .otlpLogs: otlpExport(.logs, request, respond: respond)
         case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
         }
     }

@@ -31,6 +31,8 @@ public struct Configuration: Sendable, Equatable {
     public var adminToken: String?
     /// Failed authentications per client address and minute before unknown keys get 429 (0: off).
     public var authFailuresPerMinute = 30
+    /// An OTLP span or resource attribute that names the feature, outranking the built-in names.
+    public var otlpFeatureAttribute: String?
 
     public init() {}
 
@@ -86,6 +88,10 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--text-cap-bytes", env: "TOKENMETER_TEXT_CAP_BYTES", help: "prompt/response text beyond this is truncated and flagged (default 32 KiB)") { c, v in
             c.textCapBytes = try integer("TOKENMETER_TEXT_CAP_BYTES", v, in: 0...(16 << 20))
+        },
+        Setting(flag: "--otlp-feature-attribute", env: "TOKENMETER_OTLP_FEATURE_ATTRIBUTE", help: "OTLP attribute that names the feature, e.g. app.feature (default: the built-in names)") { c, v in
+            guard v.utf8.count <= 256 else { throw ConfigurationError(description: "TOKENMETER_OTLP_FEATURE_ATTRIBUTE is too long") }
+            c.otlpFeatureAttribute = v.isEmpty ? nil : v
         },
         Setting(flag: "--max-connections", env: "TOKENMETER_MAX_CONNECTIONS", help: "open HTTP connections before 503 (default 10000)") { c, v in
             c.maxConnections = try integer("TOKENMETER_MAX_CONNECTIONS", v, in: 1...1_000_000)

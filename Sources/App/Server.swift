@@ -2,6 +2,7 @@ import API
 import Foundation
 import HTTP
 import Ingest
+import OTLP
 import Postgres
 import Store
 import TokenmeterCore
@@ -58,6 +59,10 @@ public final class Server: Sendable {
             version: Server.version, isReady: { readPool.checkHealth() },
             textPolicies: ProjectTextPolicies(repository: settings))
         dependencies.admin = configuration.adminToken.map { AdminDependencies(token: $0, keys: keys, settings: settings) }
+        // Log texts are written by the query threads, one connection each at most, so the read pool
+        // (sized to those threads) cannot run dry under them.
+        dependencies.otlp = OTLPDependencies(options: OTLPMappingOptions(limits: limits, featureAttribute: configuration.otlpFeatureAttribute),
+                                             spanTexts: PostgresSpanTextStore(pool: readPool))
         let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host

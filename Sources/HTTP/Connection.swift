@@ -195,7 +195,8 @@ final class Connection {
                         status: 400, code: "invalid_body", message: "\(error)", field: "Content-Encoding")
                 }
                 // The body was read in full, so the connection can go on.
-                send(failure.response, keepAlive: head.keepAlive && !loop.isShuttingDown, includeBody: !head.isHEAD)
+                send(loop.context.responder.refusal(failure, for: head), keepAlive: head.keepAlive && !loop.isShuttingDown,
+                     includeBody: !head.isHEAD)
                 return
             }
         }
@@ -220,7 +221,8 @@ final class Connection {
     /// Answers a request the server refuses and closes the connection.
     func fail(_ error: HTTPParseError) {
         guard state == .reading else { return }
-        send(error.response, keepAlive: false, includeBody: !(head?.isHEAD ?? false))
+        let response = head.map { loop.context.responder.refusal(error, for: $0) } ?? error.response
+        send(response, keepAlive: false, includeBody: !(head?.isHEAD ?? false))
     }
 
     /// Answers a connection over `maxConnections` before reading anything, then closes it.

@@ -33,6 +33,11 @@ public final class GroupCommitter: Sendable {
     private struct Submission: Sendable {
         let events: [ProjectEvent]
         let completion: Completion
+
+        /// Left in a taken slot, so the queue (compacted only now and then) does not keep the
+        /// events and the completion alive: with batches of hundreds of events, up to 1024 taken
+        /// slots held hundreds of MB.
+        static let taken = Submission(events: [], completion: { _ in })
     }
 
     private struct State {
@@ -111,6 +116,7 @@ public final class GroupCommitter: Sendable {
                     if !batch.isEmpty, count + next.events.count > configuration.maxBatchEvents { break }
                     batch.append(next)
                     count += next.events.count
+                    s.queue[s.head] = .taken
                     s.head += 1
                 }
                 s.queuedEvents -= count

@@ -47,6 +47,29 @@ struct GroupCommitterTests {
         return done
     }
 
+    @Test func committedSubmissionsAreNotRetained() {
+        final class Token: Sendable {}
+        let writer = RecordingWriter()
+        let committer = GroupCommitterTests.committer(writer)
+        committer.start()
+        weak var released: Token?
+        let done = DispatchSemaphore(value: 0)
+        do {
+            let token = Token()
+            released = token
+            committer.submit(GroupCommitterTests.events(["a"])) { _ in
+                withExtendedLifetime(token) {}
+                done.signal()
+            }
+        }
+        done.wait()
+        // The one writer thread lets go of a batch when it takes the next, so once a second
+        // submission is answered nothing but the queue could still hold the first.
+        submit(committer, ["b"]).wait()
+        #expect(released == nil, "the queue still holds a committed submission (its events and completion)")
+        committer.shutdown()
+    }
+
     @Test func requestsQueuedDuringACommitShareTheNextTransaction() {
         let writer = RecordingWriter(gated: true)
         let committer = GroupCommitterTests.committer(writer)

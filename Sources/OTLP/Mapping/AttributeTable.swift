@@ -83,6 +83,7 @@ enum AttributeTable {
         ("enduser.id", .userID, .general),
         ("langfuse.user.id", .userID, .langfuse),
         ("traceloop.association.properties.user_id", .userID, .openLLMetry),
+        ("gen_ai.user", .userID, .openLLMetry),
         ("ai.telemetry.metadata.userId", .userID, .vercel),
         ("session.id", .sessionID, .general),
         ("gen_ai.conversation.id", .sessionID, .semconv),
@@ -169,6 +170,7 @@ enum AttributeTable {
     static let firstTokenEvents: Set<String> = [
         "gen_ai.first_token", "first_token", "First Token Stream Event", "ai.stream.firstChunk",
         "llm.first_token", "llm.content.completion.chunk",
+        "gen_ai.content.completion.chunk",
     ]
 
     // MARK: - Step types
