@@ -17,9 +17,6 @@ extension QueryParameters {
             throw APIError.badRequest("group_by may use \(groupable.map(\.rawValue).sorted().joined(separator: ", ")) here, not \(bad.rawValue)", field: "group_by")
         }
         let filters = try filters()
-        if let status = filters[.status], EventStatus(rawValue: status) == nil {
-            throw APIError.badRequest("status must be ok or error", field: "status")
-        }
         var zone: String?
         if let tz = try string("tz", maxBytes: 64) {
             guard tz.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "/_+-".unicodeScalars.contains($0) }),
