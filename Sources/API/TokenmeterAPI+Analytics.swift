@@ -277,9 +277,13 @@ extension TokenmeterAPI {
         w.endObject()
     }
 
-    /// Milliseconds rounded to 3 decimals (µs), or null.
+    /// Milliseconds to 6 significant digits, or null. Significant digits rather than fixed decimals, so
+    /// sub-millisecond values keep the sketch's 1% relative accuracy.
     static func writeMillis(_ value: Double?, into w: inout JSONWriter) {
-        if let value { w.double((value * 1000).rounded() / 1000) } else { w.null() }
+        guard let value else { w.null(); return }
+        guard value > 0 else { w.double(0); return }
+        let scale = pow(10, 5 - (log10(value)).rounded(.down))
+        w.double((value * scale).rounded() / scale)
     }
 
     /// A decimal amount of USD rounded to 12 places (picodollars), as a JSON number literal.
