@@ -48,7 +48,7 @@ public final class TokenmeterAPI: HTTPResponder {
         self.deps = dependencies
     }
 
-    enum Route: String {
+    enum Route: String, CaseIterable {
         case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
         case latency, top, cache, requests, session, user
     }
