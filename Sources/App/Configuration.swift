@@ -23,6 +23,8 @@ public struct Configuration: Sendable, Equatable {
     public var idleTimeoutSeconds = 60
     /// How long start-up waits for the database before giving up with a clear error.
     public var databaseWaitSeconds = 30
+    /// How often delta rows of per-user rollups and latency sketches are folded (RollupCompactor).
+    public var compactionIntervalSeconds = 10
 
     public init() {}
 
@@ -99,6 +101,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--database-wait-seconds", env: "TOKENMETER_DATABASE_WAIT_SECONDS", help: "how long start-up waits for the database (default 30)") { c, v in
             c.databaseWaitSeconds = try integer("TOKENMETER_DATABASE_WAIT_SECONDS", v, in: 0...3600)
+        },
+        Setting(flag: "--compaction-interval-seconds", env: "TOKENMETER_COMPACTION_INTERVAL_SECONDS", help: "how often rollup deltas are folded (default 10)") { c, v in
+            c.compactionIntervalSeconds = try integer("TOKENMETER_COMPACTION_INTERVAL_SECONDS", v, in: 1...3600)
         },
     ]
 

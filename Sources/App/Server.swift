@@ -19,6 +19,8 @@ public final class Server: Sendable {
     private let committer: GroupCommitter
     private let executor: BlockingExecutor
     private let http: HTTPServer
+    private let maintenancePool: PostgresPool
+    private let compaction: PeriodicTask
 
     public var port: Int { http.boundPort }
 
@@ -33,6 +35,10 @@ public final class Server: Sendable {
         committerConfiguration.writerThreads = configuration.writerThreads
         committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool), configuration: committerConfiguration,
                                    logger: logger.with(label: "ingest"), metrics: metrics)
+        maintenancePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
+        let compactor = RollupCompactor(pool: maintenancePool)
+        compaction = PeriodicTask(name: "tokenmeter-compaction", interval: .seconds(configuration.compactionIntervalSeconds),
+                                  logger: logger.with(label: "compaction")) { try compactor.compactOnce().backlog }
         executor = BlockingExecutor(name: "tokenmeter-query", threads: configuration.queryThreads, maxQueued: 10_000)
         var limits = IngestLimits()
         limits.textCapBytes = configuration.textCapBytes
@@ -61,6 +67,7 @@ public final class Server: Sendable {
 
     public func start() throws {
         committer.start()
+        compaction.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
     }
@@ -71,9 +78,11 @@ public final class Server: Sendable {
         logger.info("shutting down")
         http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
         committer.shutdown()
+        compaction.stop()
         executor.shutdown()
         writePool.close()
         readPool.close()
+        maintenancePool.close()
         logger.info("shut down cleanly")
     }
 

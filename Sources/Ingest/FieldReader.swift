@@ -29,12 +29,27 @@ struct FieldReader {
     /// Ids and dimension values: non-empty after trimming, bounded, no control characters.
     func identifier(_ name: String) throws -> String? {
         guard let raw = try string(name, maxBytes: limits.maxStringBytes) else { return nil }
-        let s = raw.trimmingCharacters(in: .whitespaces)
+        let s = FieldReader.trimmingSpaces(raw)
         if s.isEmpty { return nil }
-        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        // Control characters are ASCII; every byte of a multi-byte UTF-8 sequence is ≥ 0x80.
+        if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
             throw reject(name, "must not contain control characters")
         }
         return s
+    }
+
+    /// `trimmingCharacters(in: .whitespaces)` (spaces, tabs and other space separators) without
+    /// Foundation's bridging, which cost a fifth of the ingest CPU; untouched strings are returned as is.
+    static func trimmingSpaces(_ s: String) -> String {
+        func isSpace(_ c: Unicode.Scalar) -> Bool {
+            c == " " || c == "\t" || (c.value >= 0x80 && c.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = s.unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, isSpace(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isSpace(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        if start == scalars.startIndex && end == scalars.endIndex { return s }
+        return String(scalars[start..<end])
     }
 
     func integer(_ name: String, max: Int64) throws -> Int64? {

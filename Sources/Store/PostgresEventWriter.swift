@@ -2,10 +2,14 @@ import Foundation
 import Postgres
 import TokenmeterCore
 
-/// Writes batches of events in one transaction: COPY into session-local staging tables, then one
-/// statement that inserts the new events (skipping ids already stored), their text, and folds exactly
-/// those new rows into the per-minute rollup. Re-sending a batch therefore never double counts, which
-/// also makes retrying a batch after a lost connection safe.
+/// Writes batches of events in one transaction:
+/// 1. COPY the batch into a session-local staging table and insert the events that are new (ids
+///    already stored are skipped) with their text, returning which ones were inserted;
+/// 2. aggregate exactly those in Swift (`BatchRollup`) and COPY the cells: usage cells into a
+///    staging table that one statement upserts into the minute, hour and day rollups; per-user and
+///    sketch cells straight into their pending tables (folded later by `RollupCompactor`).
+/// Re-sending a batch therefore never double counts, which also makes retrying a batch after a lost
+/// connection safe.
 public final class PostgresEventWriter: EventWriter {
     private let pool: PostgresPool
 
@@ -25,6 +29,7 @@ public final class PostgresEventWriter: EventWriter {
     static let stagingDDL = """
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_events (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_texts (LIKE event_texts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS tm_stage_rollup (LIKE rollup_minute INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         """
 
     /// Aggregates of the rollup levels, as (column, expression over the inserted rows).
@@ -42,97 +47,102 @@ public final class PostgresEventWriter: EventWriter {
     ]
     static let userAggregates = Array(rollupAggregates.prefix(11))
 
-    /// One upsert CTE that folds the inserted rows into a rollup table. Rows are produced in key order
-    /// so concurrent writers lock rollup rows in the same order (no deadlocks).
-    static func upsert(name: String, table: String, level: String, keys: [(String, String)], aggregates: [(String, String)],
-                       from source: String = "ins") -> String {
-        let keyColumns = ["project_id", "bucket"] + keys.map(\.0)
-        let keyExpressions = ["project_id", "date_trunc('\(level)', ts, 'UTC')"] + keys.map(\.1)
-        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
-        let updates = aggregates.map { "\($0.0) = r.\($0.0) + EXCLUDED.\($0.0)" }.joined(separator: ", ")
-        return """
-            \(name) AS (
-                INSERT INTO \(table) AS r (\((keyColumns + aggregates.map(\.0)).joined(separator: ", ")))
-                SELECT \((keyExpressions + aggregates.map(\.1)).joined(separator: ", "))
-                FROM \(source)
-                GROUP BY \(positions) ORDER BY \(positions)
-                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE SET \(updates)
-            )
-            """
-    }
 
-    static let rollupKeys = [("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"), ("provider", "coalesce(provider, '')"),
-                             ("environment", "coalesce(environment, '')"), ("status", "status"), ("step_type", "coalesce(step_type, '')")]
-    static let userKeys = [("user_id", "coalesce(user_id, '')"), ("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"),
-                           ("environment", "coalesce(environment, '')")]
-    static let sketchKeys = [("feature", "coalesce(feature, '')"), ("model", "coalesce(model, '')"), ("provider", "coalesce(provider, '')"),
-                             ("environment", "coalesce(environment, '')"), ("metric", "metric"), ("idx", "tm_sketch_index(value)")]
+    static let rollupKeys = ["feature", "model", "provider", "environment", "status", "step_type"]
+    static let userKeys = ["user_id", "feature", "model", "environment"]
 
-    static let mergeSQL: String = {
+    /// Inserts the staged events that are new, and the text of exactly those; returns their ids.
+    static let insertSQL: String = {
         let columns = eventColumns.joined(separator: ", ")
-        let texts = textColumns.joined(separator: ", ")
-        let textsFromStage = textColumns.map { "t.\($0)" }.joined(separator: ", ")
-        var ctes = [
-            """
-            ins AS (
+        return """
+            WITH ins AS (
                 INSERT INTO events (\(columns))
                 SELECT \(columns) FROM tm_stage_events
                 ON CONFLICT (project_id, event_id) DO NOTHING
-                RETURNING project_id, event_id, ts, user_id, feature, model, provider, environment, status, step_type, tokens_in,
-                          tokens_out, cached_tokens, cache_write_tokens, cost_pico, retries, fallback_triggered, cache_hit,
-                          latency_ms, ttft_ms, cache_savings_pico
-            )
-            """,
-            """
-            texts AS (
-                INSERT INTO event_texts (\(texts))
-                SELECT \(textsFromStage) FROM tm_stage_texts t
+                RETURNING project_id, event_id
+            ), texts AS (
+                INSERT INTO event_texts (\(textColumns.joined(separator: ", ")))
+                SELECT \(textColumns.map { "t.\($0)" }.joined(separator: ", ")) FROM tm_stage_texts t
                 JOIN ins ON ins.project_id = t.project_id AND ins.event_id = t.event_id
                 ON CONFLICT (project_id, event_id) DO NOTHING
             )
-            """,
+            SELECT project_id, event_id FROM ins
             """
-            timings AS (
-                SELECT ins.*, m.metric, m.value FROM ins
-                CROSS JOIN LATERAL (VALUES (0::smallint, ins.latency_ms), (1::smallint, ins.ttft_ms)) AS m (metric, value)
-                WHERE m.value IS NOT NULL
-            )
-            """,
-        ]
-        for level in ["minute", "hour", "day"] {
-            ctes.append(upsert(name: "r_\(level)", table: "rollup_\(level)", level: level, keys: rollupKeys, aggregates: rollupAggregates))
-            ctes.append(upsert(name: "s_\(level)", table: "sketch_\(level)", level: level, keys: sketchKeys,
-                               aggregates: [("count", "count(*)")], from: "timings"))
-        }
-        for level in ["hour", "day"] {
-            ctes.append(upsert(name: "u_\(level)", table: "rollup_user_\(level)", level: level, keys: userKeys,
-                               aggregates: userAggregates))
-        }
-        return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS inserted FROM ins"
     }()
 
+    /// Folds the staged minute cells into the minute, hour and day rollups. Rows are upserted in key
+    /// order so concurrent writers lock rollup rows in the same order (no deadlocks).
+    static let rollupSQL: String = {
+        let keyColumns = ["project_id", "bucket"] + rollupKeys
+        let aggregates = rollupAggregates.map(\.0)
+        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
+        let ctes = ["minute", "hour", "day"].map { level in
+            """
+            r_\(level) AS (
+                INSERT INTO rollup_\(level) AS r (\((keyColumns + aggregates).joined(separator: ", ")))
+                SELECT project_id, date_trunc('\(level)', bucket, 'UTC'), \(rollupKeys.joined(separator: ", ")),
+                       \(aggregates.map { "sum(\($0))" }.joined(separator: ", "))
+                FROM tm_stage_rollup
+                GROUP BY \(positions) ORDER BY \(positions)
+                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE
+                SET \(aggregates.map { "\($0) = r.\($0) + EXCLUDED.\($0)" }.joined(separator: ", "))
+            )
+            """
+        }
+        return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT 1"
+    }()
+
+    static let stagedRollupColumns = ["project_id", "bucket"] + rollupKeys + rollupAggregates.map(\.0)
+    static let pendingUserColumns = ["project_id", "bucket"] + userKeys + userAggregates.map(\.0)
+    static let pendingSketchColumns = ["project_id", "bucket", "feature", "model", "provider", "environment", "metric", "idx", "count"]
+
     public func write(_ batch: [ProjectEvent]) throws -> Int {
-        if batch.isEmpty { return 0 }
+        // Within one batch the first of several events with the same id wins, as it would across batches.
+        var seen = Set<EventKey>()
+        let unique = batch.filter { seen.insert(EventKey(project: $0.project.rawValue, id: $0.event.eventID)).inserted }
+        if unique.isEmpty { return 0 }
         return try storage {
             try pool.withConnection { connection in
                 try connection.transaction { tx in
                     try tx.execute(PostgresEventWriter.stagingDDL)
                     _ = try tx.copyIn("COPY tm_stage_events (\(PostgresEventWriter.eventColumns.joined(separator: ", "))) FROM STDIN") { writer in
-                        for item in batch { writer.writeRow(PostgresEventWriter.row(item)) }
+                        for item in unique { writer.writeRow(PostgresEventWriter.row(item)) }
                     }
-                    if batch.contains(where: { $0.event.text != nil }) {
+                    if unique.contains(where: { $0.event.text != nil }) {
                         _ = try tx.copyIn("COPY tm_stage_texts (\(PostgresEventWriter.textColumns.joined(separator: ", "))) FROM STDIN") { writer in
-                            for item in batch {
+                            for item in unique {
                                 guard let text = item.event.text else { continue }
                                 writer.writeRow([String(item.project.rawValue), item.event.eventID.uuidString, text.prompt, text.response,
                                                  text.toolInput, text.toolOutput, text.intermediateOutput, text.truncated ? "t" : "f"])
                             }
                         }
                     }
-                    let result = try tx.query(PostgresQuery(sql: PostgresEventWriter.mergeSQL, binds: []))
-                    return try result.rows.first?.decode(Int.self, column: "inserted") ?? 0
+                    var inserted = Set<EventKey>()
+                    for row in try tx.query(PostgresQuery(sql: PostgresEventWriter.insertSQL, binds: [])).rows {
+                        inserted.insert(EventKey(project: try row.decode(Int64.self, column: "project_id"),
+                                                 id: try row.decode(UUID.self, column: "event_id")))
+                    }
+                    if inserted.isEmpty { return 0 }
+                    let rollup = BatchRollup(unique.lazy.filter { inserted.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) })
+                    try PostgresEventWriter.copy(rollup.usageRows, into: "tm_stage_rollup", columns: PostgresEventWriter.stagedRollupColumns, tx)
+                    try PostgresEventWriter.copy(rollup.userPendingRows, into: "rollup_user_pending", columns: PostgresEventWriter.pendingUserColumns, tx)
+                    try PostgresEventWriter.copy(rollup.sketchPendingRows, into: "sketch_pending", columns: PostgresEventWriter.pendingSketchColumns, tx)
+                    try tx.execute(PostgresEventWriter.rollupSQL)
+                    return inserted.count
                 }
             }
+        }
+    }
+
+    private struct EventKey: Hashable {
+        var project: Int64
+        var id: UUID
+    }
+
+    private static func copy(_ rows: [[String?]], into table: String, columns: [String], _ tx: PostgresConnection) throws {
+        guard !rows.isEmpty else { return }
+        _ = try tx.copyIn("COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN") { writer in
+            for row in rows { writer.writeRow(row) }
         }
     }
 
@@ -151,12 +161,8 @@ public final class PostgresEventWriter: EventWriter {
         ]
     }
 
-    /// A Postgres array literal with every element quoted: `{"a","b \"c\""}`.
+    /// A Postgres array literal with every element quoted: `{"a","b \"c\""}`; nil when empty.
     static func arrayLiteral(_ values: [String]) -> String? {
-        guard !values.isEmpty else { return nil }
-        let quoted = values.map { value -> String in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }
-        return "{" + quoted.joined(separator: ",") + "}"
+        values.isEmpty ? nil : BatchRollup.textArray(values)
     }
 }

@@ -57,7 +57,10 @@ extension RunningServer {
             count(*) FILTER (WHERE cost_pico IS NULL) AS unpriced_calls, count(*) FILTER (WHERE status = 'error') AS errors,
             sum(retries) AS retries, count(*) FILTER (WHERE fallback_triggered) AS fallbacks, count(*) FILTER (WHERE cache_hit) AS cache_hits
             """
-        let counterColumns = "calls, tokens_in, tokens_out, cached_tokens, cache_write_tokens, cost_pico, unpriced_calls, errors, retries, fallbacks, cache_hits"
+        // Stored sides are summed per key: some are views over folded and pending rows (migration 0004),
+        // which may hold one key several times.
+        let counterColumns = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "cost_pico", "unpriced_calls", "errors",
+                              "retries", "fallbacks", "cache_hits"].map { "sum(\($0))" }.joined(separator: ", ")
         let rollupKeys = "coalesce(feature, ''), coalesce(model, ''), coalesce(provider, ''), coalesce(environment, ''), status, coalesce(step_type, '')"
         let userKeys = "coalesce(user_id, ''), coalesce(feature, ''), coalesce(model, ''), coalesce(environment, '')"
         func compare(_ table: String, raw: String, stored: String) throws {
@@ -68,7 +71,7 @@ extension RunningServer {
             let bucket = "date_trunc('\(level)', ts, 'UTC')"
             try compare("rollup_\(level)",
                         raw: "SELECT project_id, \(bucket), \(rollupKeys), \(counters), count(latency_ms), count(ttft_ms), coalesce(sum(cache_savings_pico), 0) FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
-                        stored: "SELECT project_id, bucket, feature, model, provider, environment, status, step_type, \(counterColumns), latency_count, ttft_count, cache_savings_pico FROM rollup_\(level)")
+                        stored: "SELECT project_id, bucket, feature, model, provider, environment, status, step_type, \(counterColumns), sum(latency_count), sum(ttft_count), sum(cache_savings_pico) FROM rollup_\(level) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8")
             try compare("sketch_\(level)",
                         raw: """
                             SELECT project_id, \(bucket), coalesce(feature, ''), coalesce(model, ''), coalesce(provider, ''), coalesce(environment, ''),
@@ -76,12 +79,12 @@ extension RunningServer {
                             FROM events CROSS JOIN LATERAL (VALUES (0::smallint, latency_ms), (1::smallint, ttft_ms)) AS m (metric, value)
                             WHERE m.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
                             """,
-                        stored: "SELECT project_id, bucket, feature, model, provider, environment, metric, idx, count FROM sketch_\(level)")
+                        stored: "SELECT project_id, bucket, feature, model, provider, environment, metric, idx, sum(count) FROM sketch_\(level) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8")
         }
         for level in ["hour", "day"] {
             try compare("rollup_user_\(level)",
                         raw: "SELECT project_id, date_trunc('\(level)', ts, 'UTC'), \(userKeys), \(counters) FROM events GROUP BY 1, 2, 3, 4, 5, 6",
-                        stored: "SELECT project_id, bucket, user_id, feature, model, environment, \(counterColumns) FROM rollup_user_\(level)")
+                        stored: "SELECT project_id, bucket, user_id, feature, model, environment, \(counterColumns) FROM rollup_user_\(level) GROUP BY 1, 2, 3, 4, 5, 6")
         }
         return mismatches
     }

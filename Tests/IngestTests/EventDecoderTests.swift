@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+@testable import Ingest
 import JSON
 import Testing
 import TokenmeterCore
@@ -80,5 +80,15 @@ struct EventDecoderTests {
         #expect(lines.rejections.count == 1)
         #expect(throws: BodyError.self) { try decoder.decodeBody(Array("42".utf8), contentType: nil, receivedAt: now) }
         #expect(throws: BodyError.self) { try decoder.decodeBody(Array("{}".utf8), contentType: "text/plain", receivedAt: now) }
+    }
+}
+
+struct FieldTrimmingTests {
+    @Test(arguments: [
+        (" a ", "a"), ("a", "a"), ("\ta b\t", "a b"), ("\u{00A0}x\u{3000}", "x"), ("   ", ""), ("a\n", "a\n"), ("é ", "é"),
+    ])
+    func spacesAreTrimmedLikeFoundation(input: String, expected: String) {
+        #expect(FieldReader.trimmingSpaces(input) == expected)
+        #expect(FieldReader.trimmingSpaces(input) == input.trimmingCharacters(in: .whitespaces))
     }
 }

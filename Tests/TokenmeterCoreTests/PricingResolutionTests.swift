@@ -107,3 +107,10 @@ struct PricingResolutionTests {
         #expect(PriceBook.isVersionSuffix(suffix[...]) == expected)
     }
 }
+
+struct ModelNameNormalizationTests {
+    @Test(arguments: [("gpt-4o", "gpt-4o"), ("GPT-4o", "gpt-4o"), (" gpt-4o\n", "gpt-4o"), ("Claude 3", "claude 3"), ("ÉCLAIR", "éclair"), ("", "")])
+    func trimmedAndLowerCased(input: String, expected: String) {
+        #expect(PriceBook.trimmedLowercase(input) == expected)
+    }
+}

@@ -24,7 +24,7 @@ import Foundation
 /// Among several providers the default is ``providerPrecedence``.
 extension PriceBook {
     func resolveKey(model: String, provider: String?) -> ModelKey? {
-        let name = model.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let name = PriceBook.trimmedLowercase(model)
         guard !name.isEmpty else { return nil }
         var hint = provider.map(PriceBook.normalizedProvider)
         // Fast path: an exact canonical name or alias.
@@ -131,8 +131,15 @@ extension PriceBook {
     /// "vertex_ai"/"gcp.gemini" → "google", "mistral_ai" → "mistral", "x-ai" → "xai",
     /// "together_ai" → "together"). Unknown ids are returned lower-cased.
     public static func normalizedProvider(_ provider: String) -> String {
-        let p = provider.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let p = trimmedLowercase(provider)
         return providerSynonyms[p] ?? p
+    }
+
+    /// Trimmed of whitespace and lower-cased; the common case (plain lower-case ASCII, nothing to
+    /// trim) is answered without Foundation, which this per-event path otherwise spends its time in.
+    static func trimmedLowercase(_ s: String) -> String {
+        let plain = s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && !($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) }
+        return plain ? s : s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
     static let providerSynonyms: [String: String] = [
