@@ -53,6 +53,7 @@ public final class PostgresUsageReader: UsageReader {
     }
 
     static func pickSource(_ query: UsageQuery, candidates: [Source]) -> Source? {
+        if query.sessionID != nil { return nil }
         let used = Set(query.groupBy).union(query.filters.keys)
         return candidates.first { used.isSubset(of: $0.dimensions) }
     }
@@ -90,6 +91,7 @@ public final class PostgresUsageReader: UsageReader {
                 conditions.append("\(column(dimension)) = \(binder.bind(.text(value)))")
             }
             if let filter = segment.resolution == .raw ? rawFilter : rollupFilter { conditions.append(filter) }
+            if let session = query.sessionID { conditions.append("session_id = \(binder.bind(.text(session)))") }
             var piece = "SELECT \(select.joined(separator: ", ")) FROM \(table) WHERE \(conditions.joined(separator: " AND "))"
             if !group.isEmpty { piece += " GROUP BY \(group.joined(separator: ", "))" }
             pieces.append(piece)
