@@ -71,6 +71,9 @@ struct QueryParameters {
         for dimension in UsageDimension.allCases {
             if let value = try string(dimension.rawValue) { filters[dimension] = value }
         }
+        if let status = filters[.status], EventStatus(rawValue: status) == nil {
+            throw APIError.badRequest("status must be ok or error", field: "status")
+        }
         return filters
     }
 

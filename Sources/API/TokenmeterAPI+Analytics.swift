@@ -17,9 +17,6 @@ extension QueryParameters {
             throw APIError.badRequest("group_by may use \(groupable.map(\.rawValue).sorted().joined(separator: ", ")) here, not \(bad.rawValue)", field: "group_by")
         }
         let filters = try filters()
-        if let status = filters[.status], EventStatus(rawValue: status) == nil {
-            throw APIError.badRequest("status must be ok or error", field: "status")
-        }
         var zone: String?
         if let tz = try string("tz", maxBytes: 64) {
             guard tz.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "/_+-".unicodeScalars.contains($0) }),
@@ -205,44 +202,28 @@ extension TokenmeterAPI {
         try params.rejectUnknown(allowed: ["from", "to", "limit"])
         let range = try params.timeRange(now: deps.clock(), defaultSpan: 30 * 86_400)
         var recent = RecentEventsQuery(project: principal.project, range: range, limit: try params.integer("limit", default: 50, in: 1...500))
-        var totals: UsageRow?
+        var totals = UsageQuery(project: principal.project, range: range, interval: .none, groupBy: [], filters: [:])
         if let dimension {
             recent.filters[dimension] = id
-            totals = try deps.usage.usage(UsageQuery(project: principal.project, range: range, interval: .none, groupBy: [], filters: [dimension: id])).first
+            totals.filters[dimension] = id
         } else {
             recent.sessionID = id
+            totals.sessionID = id
         }
         let events = try deps.usage.recentEvents(recent)
-        if dimension == nil {
-            // Sessions have no rollup: their totals come from their events (bounded by the same range).
-            var all = recent
-            all.limit = 10_000
-            let every = events.count < recent.limit ? events : try deps.usage.recentEvents(all)
-            totals = TokenmeterAPI.totals(of: every)
-        }
-        guard let totals, totals.calls > 0 || !events.isEmpty else {
+        let sums = try deps.usage.usage(totals).first
+        guard let sums, sums.calls > 0 || !events.isEmpty else {
             throw APIError.notFound("no \(dimension?.rawValue ?? "session_id") \(id.prefix(200)) in this project and range")
         }
         return json(200) { w in
             w.key(dimension?.rawValue ?? "session_id"); w.string(id)
             w.key("from"); w.string(Timestamp.rfc3339(range.from))
             w.key("to"); w.string(Timestamp.rfc3339(range.to))
-            w.key("totals"); TokenmeterAPI.writeUsageRow(totals, groupBy: [], into: &w)
+            w.key("totals"); TokenmeterAPI.writeUsageRow(sums, groupBy: [], into: &w)
             w.key("recent_requests"); w.beginArray()
             for event in events { EventJSON.write(event, into: &w) }
             w.endArray()
         }
-    }
-
-    static func totals(of events: [Event]) -> UsageRow {
-        var cost = Money(picodollars: 0)
-        for event in events { if let c = event.cost { cost += c } }
-        return UsageRow(bucket: nil, dimensions: [:], calls: Int64(events.count),
-                        tokensIn: events.reduce(0) { $0 + $1.usage.input }, tokensOut: events.reduce(0) { $0 + $1.usage.output },
-                        cachedTokens: events.reduce(0) { $0 + $1.usage.cachedInput }, cacheWriteTokens: events.reduce(0) { $0 + $1.usage.cacheWrite },
-                        costUSD: cost.usdString, unpricedCalls: Int64(events.filter { $0.cost == nil }.count),
-                        errors: Int64(events.filter { $0.status == .error }.count), retries: Int64(events.reduce(0) { $0 + $1.retries }),
-                        fallbacks: Int64(events.filter(\.fallbackTriggered).count), cacheHits: Int64(events.filter(\.cacheHit).count))
     }
 
     // MARK: - Shared writers
@@ -280,9 +261,13 @@ extension TokenmeterAPI {
         w.endObject()
     }
 
-    /// Milliseconds rounded to 3 decimals (µs), or null.
+    /// Milliseconds to 6 significant digits, or null. Significant digits rather than fixed decimals, so
+    /// sub-millisecond values keep the sketch's 1% relative accuracy.
     static func writeMillis(_ value: Double?, into w: inout JSONWriter) {
-        if let value { w.double((value * 1000).rounded() / 1000) } else { w.null() }
+        guard let value else { w.null(); return }
+        guard value > 0 else { w.double(0); return }
+        let scale = pow(10, 5 - (log10(value)).rounded(.down))
+        w.double((value * scale).rounded() / scale)
     }
 
     /// A decimal amount of USD rounded to 12 places (picodollars), as a JSON number literal.

@@ -28,11 +28,13 @@ extension TokenmeterAPI {
 
         var byRequest: [String: [Event]] = [:]
         var children: [String: [String]] = [:]
+        var linked = Set<String>()
         for event in events {
-            if byRequest[event.requestID] == nil, let parent = event.parentRequestID, parent != event.requestID {
+            byRequest[event.requestID, default: []].append(event)
+            // Any step may carry the parent (not necessarily the first one stored); the first link wins.
+            if let parent = event.parentRequestID, parent != event.requestID, linked.insert(event.requestID).inserted {
                 children[parent, default: []].append(event.requestID)
             }
-            byRequest[event.requestID, default: []].append(event)
         }
         var totalCost = Money(picodollars: 0)
         var unpriced = 0

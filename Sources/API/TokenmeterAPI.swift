@@ -56,7 +56,7 @@ public final class TokenmeterAPI: HTTPResponder {
         self.deps = dependencies
     }
 
-    enum Route: String {
+    enum Route: String, CaseIterable {
         case root, healthz, readyz, metrics, version, events, usage, requestTree, prices, price
         case latency, top, cache, requests, session, user
         case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"

@@ -53,13 +53,17 @@ public final class PostgresUsageReader: UsageReader {
     }
 
     static func pickSource(_ query: UsageQuery, candidates: [Source]) -> Source? {
+        if query.sessionID != nil { return nil }
         let used = Set(query.groupBy).union(query.filters.keys)
         return candidates.first { used.isSubset(of: $0.dimensions) }
     }
 
     /// `SELECT … FROM (piece UNION ALL piece …) GROUP BY …` over the segments of the range.
-    static func stitched(_ query: UsageQuery, source: Source?, binder: inout Binder, rawFilter: String? = nil,
-                         innerColumns: (_ resolution: Resolution) -> [String], outerColumns: [String], extraGroup: [String] = []) -> String {
+    /// `extraKeys` are grouped on like dimensions: a rollup column, computed by `raw` over raw events.
+    /// `rawFilter` and `rollupFilter` restrict only the raw or only the rollup pieces.
+    static func stitched(_ query: UsageQuery, source: Source?, binder: inout Binder, rawFilter: String? = nil, rollupFilter: String? = nil,
+                         innerColumns: (_ resolution: Resolution) -> [String], outerColumns: [String],
+                         extraKeys: [(name: String, raw: String)] = []) -> String {
         let project = binder.bind(.int(query.project.rawValue))
         let zone = query.interval == .none ? "" : binder.bind(.text(query.timeZone ?? "UTC"))
         let levels = source.map { QueryPlan.levels(interval: query.interval, timeZone: query.timeZone, range: query.range, available: $0.levels) } ?? []
@@ -78,15 +82,16 @@ public final class PostgresUsageReader: UsageReader {
                 select.append(segment.resolution == .raw || dimension == .status ? name : "NULLIF(\(name), '') AS \(name)")
                 group.append(name)
             }
-            select.append(contentsOf: extraGroup)
-            group.append(contentsOf: extraGroup)
+            select.append(contentsOf: extraKeys.map { segment.resolution == .raw ? "\($0.raw) AS \($0.name)" : $0.name })
+            group.append(contentsOf: extraKeys.map(\.name))
             select.append(contentsOf: innerColumns(segment.resolution))
             var conditions = ["project_id = \(project)", "\(time) >= \(binder.bind(.timestamp(segment.from)))", "\(time) < \(binder.bind(.timestamp(segment.to)))"]
             for dimension in UsageDimension.allCases {
                 guard let value = query.filters[dimension] else { continue }
                 conditions.append("\(column(dimension)) = \(binder.bind(.text(value)))")
             }
-            if segment.resolution == .raw, let rawFilter { conditions.append(rawFilter) }
+            if let filter = segment.resolution == .raw ? rawFilter : rollupFilter { conditions.append(filter) }
+            if let session = query.sessionID { conditions.append("session_id = \(binder.bind(.text(session)))") }
             var piece = "SELECT \(select.joined(separator: ", ")) FROM \(table) WHERE \(conditions.joined(separator: " AND "))"
             if !group.isEmpty { piece += " GROUP BY \(group.joined(separator: ", "))" }
             pieces.append(piece)
@@ -102,8 +107,8 @@ public final class PostgresUsageReader: UsageReader {
             outerSelect.append(column(dimension))
             outerGroup.append(column(dimension))
         }
-        outerSelect.append(contentsOf: extraGroup)
-        outerGroup.append(contentsOf: extraGroup)
+        outerSelect.append(contentsOf: extraKeys.map(\.name))
+        outerGroup.append(contentsOf: extraKeys.map(\.name))
         outerSelect.append(contentsOf: outerColumns)
         var sql = "SELECT \(outerSelect.joined(separator: ", ")) FROM (\(pieces.joined(separator: " UNION ALL "))) AS s"
         if !outerGroup.isEmpty { sql += " GROUP BY \(outerGroup.joined(separator: ", "))" }
@@ -168,7 +173,10 @@ public final class PostgresUsageReader: UsageReader {
             case .calls: order = "coalesce(sum(calls), 0)"
             case .errors: order = "coalesce(sum(errors), 0)"
             }
-            let tieBreak = query.groupBy.map { "\(column($0)) NULLS FIRST" }
+            // Events without the ranked dimension (no user, no feature) are not a contender.
+            let present = query.groupBy.map { "\(column($0)) IS NOT NULL" }
+            if !present.isEmpty { sql += " HAVING \(present.joined(separator: " AND "))" }
+            let tieBreak = query.groupBy.map(column)
             sql += " ORDER BY \(([order + " DESC"] + tieBreak).joined(separator: ", ")) LIMIT \(binder.bind(.int(Int64(top.limit))))"
         } else {
             var order: [String] = query.interval == .none ? [] : ["bucket_epoch"]
@@ -209,14 +217,11 @@ public final class PostgresUsageReader: UsageReader {
         var sketchQuery = query
         sketchQuery.top = nil
         let source = pickSource(query, candidates: [sketches])
-        let metricCode = metric == .latency ? 0 : 1
-        var sql = stitched(sketchQuery, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", innerColumns: { resolution in
-            resolution == .raw ? ["tm_sketch_index(\(rawColumn)) AS idx", "count(*) AS n"] : ["idx", "sum(count) AS n"]
-        }, outerColumns: ["sum(n)::bigint AS n"], extraGroup: ["idx"])
-        // The sketch tables hold both metrics; restrict the rollup pieces to the one asked for.
-        sql = sql.replacingOccurrences(of: "FROM sketch_minute WHERE", with: "FROM sketch_minute WHERE metric = \(metricCode) AND")
-            .replacingOccurrences(of: "FROM sketch_hour WHERE", with: "FROM sketch_hour WHERE metric = \(metricCode) AND")
-            .replacingOccurrences(of: "FROM sketch_day WHERE", with: "FROM sketch_day WHERE metric = \(metricCode) AND")
+        // The sketch tables hold both metrics; the rollup pieces read the one asked for.
+        let metricFilter = "metric = \(binder.bind(.int(metric == .latency ? 0 : 1)))::smallint"
+        var sql = stitched(sketchQuery, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", rollupFilter: metricFilter,
+                           innerColumns: { resolution in [resolution == .raw ? "count(*) AS n" : "sum(count) AS n"] },
+                           outerColumns: ["sum(n)::bigint AS n"], extraKeys: [("idx", "tm_sketch_index(\(rawColumn))")])
         var order: [String] = query.interval == .none ? [] : ["bucket_epoch"]
         order += query.groupBy.map { "\(column($0)) NULLS FIRST" } + ["idx"]
         sql += " ORDER BY \(order.joined(separator: ", "))"

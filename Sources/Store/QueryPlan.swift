@@ -49,7 +49,8 @@ enum QueryPlan {
     static func levels(interval: UsageInterval, timeZone: String?, range: TimeRange, available: [Resolution]) -> [Resolution] {
         var allowed = available
         if let bucket = interval.seconds { allowed = allowed.filter { $0.seconds <= bucket } }
-        if let name = timeZone, name != "UTC", interval != .minute {
+        // Without buckets (interval none) or with minute buckets the zone changes nothing.
+        if let name = timeZone, name != "UTC", interval == .hour || interval == .day {
             allowed = allowed.filter { $0 != .day }
             if let zone = TimeZone(identifier: name) {
                 var date = range.from

@@ -48,9 +48,12 @@ public struct UsageQuery: Sendable, Hashable {
     public var timeZone: String?
     /// Only the top `limit` groups by `metric`, largest first.
     public var top: (metric: UsageMetric, limit: Int)?
+    /// Only the calls of this session (no rollup keeps sessions: answered from raw events).
+    public var sessionID: String?
 
     public init(project: ProjectID, range: TimeRange, interval: UsageInterval, groupBy: [UsageDimension],
-                filters: [UsageDimension: String], timeZone: String? = nil, top: (metric: UsageMetric, limit: Int)? = nil) {
+                filters: [UsageDimension: String], timeZone: String? = nil, top: (metric: UsageMetric, limit: Int)? = nil,
+                sessionID: String? = nil) {
         self.project = project
         self.range = range
         self.interval = interval
@@ -58,16 +61,18 @@ public struct UsageQuery: Sendable, Hashable {
         self.filters = filters
         self.timeZone = timeZone
         self.top = top
+        self.sessionID = sessionID
     }
 
     public static func == (a: UsageQuery, b: UsageQuery) -> Bool {
         a.project == b.project && a.range == b.range && a.interval == b.interval && a.groupBy == b.groupBy && a.filters == b.filters
-            && a.timeZone == b.timeZone && a.top?.metric == b.top?.metric && a.top?.limit == b.top?.limit
+            && a.timeZone == b.timeZone && a.top?.metric == b.top?.metric && a.top?.limit == b.top?.limit && a.sessionID == b.sessionID
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(project); hasher.combine(range); hasher.combine(interval); hasher.combine(groupBy)
         hasher.combine(filters); hasher.combine(timeZone); hasher.combine(top?.metric); hasher.combine(top?.limit)
+        hasher.combine(sessionID)
     }
 }
 
