@@ -1,4 +1,6 @@
 import Foundation
+import Store
+import Postgres
 import JSON
 import Testing
 
@@ -54,10 +56,15 @@ struct UsageResolutionTests {
     }
 
     @Test func rollupsAreReadForAlignedRanges() throws {
-        // Mark the stored rollups so the answer reveals which level served it.
-        _ = try server.sql("UPDATE rollup_day SET calls = calls + 1000000")
-        _ = try server.sql("UPDATE rollup_hour SET calls = calls + 1000")
-        _ = try server.sql("UPDATE rollup_minute SET calls = calls + 1")
+        // Fold the pending rows (one keyed row per cell), then mark the stored rollups so the answer
+        // reveals which level served it.
+        let pool = PostgresPool(connectionString: server.connectionString, size: 1)
+        defer { pool.close() }
+        #expect(try RollupCompactor(pool: pool).compactOnce().ran)
+        #expect(try server.sql("SELECT count(*) AS n FROM rollup_usage_pending").rows.first?["n"] == "0")
+        _ = try server.sql("UPDATE rollup_day_folded SET calls = calls + 1000000")
+        _ = try server.sql("UPDATE rollup_hour_folded SET calls = calls + 1000")
+        _ = try server.sql("UPDATE rollup_minute_folded SET calls = calls + 1")
         func calls(_ from: String, _ to: String) throws -> Int64? {
             try server.rows("/v1/usage?from=\(from)&to=\(to)&feature=res").first?.int("calls")
         }
