@@ -1,0 +1,52 @@
+import Foundation
+
+/// How notifications are delivered. Every default is documented; only the executable reads the
+/// environment and fills this in.
+public struct DeliveryConfiguration: Sendable, Hashable {
+    /// Time to establish a connection (TCP + TLS). Default 5 s.
+    public var connectTimeout: TimeInterval = 5
+    /// Time for a whole attempt, connection included. Default 10 s (the reference design's figure).
+    public var totalTimeout: TimeInterval = 10
+    /// First retry delay; doubled per failed attempt. Default 10 s.
+    public var backoffBase: TimeInterval = 10
+    /// Largest delay between attempts, also the cap on a receiver's `Retry-After`. Default 1 h.
+    public var backoffCap: TimeInterval = 3600
+    /// Attempts before a notification is dead-lettered. Default 12 (≈ 5.5 h of backoff at the
+    /// defaults, so the 24 h age limit usually stops a long outage first only with Retry-After).
+    public var maxAttempts: Int = 12
+    /// Age after which a failing notification is dead-lettered instead of retried. Default 24 h.
+    public var maxAge: TimeInterval = 24 * 3600
+    /// Rows claimed per round. Default 20.
+    public var batchSize: Int = 20
+    /// A claimed row is invisible to other deliverers this long beyond the attempt's total timeout;
+    /// if its deliverer dies, another one picks it up afterwards. Default 30 s.
+    public var leaseMargin: TimeInterval = 30
+    /// Sleep between rounds when nothing was due. Default 1 s.
+    public var pollInterval: TimeInterval = 1
+
+    public init() {}
+
+    /// How long a claim hides a row from other deliverers.
+    public var lease: TimeInterval { totalTimeout + leaseMargin }
+}
+
+/// What goes into payloads besides the alert itself.
+public struct PayloadConfiguration: Sendable, Hashable {
+    /// Alertmanager's `receiver`. Default `tokenmeter`.
+    public var receiver: String = "tokenmeter"
+    /// Base of dashboard links (`https://tokenmeter.example.com`), no trailing slash needed. Nil:
+    /// payloads carry no links (`generatorURL` empty, `dashboardURL` null).
+    public var dashboardBaseURL: String?
+
+    public init(receiver: String = "tokenmeter", dashboardBaseURL: String? = nil) {
+        self.receiver = receiver
+        self.dashboardBaseURL = dashboardBaseURL
+    }
+
+    /// The alert's page: `<base>/alerts/<fingerprint>?project=<id>`.
+    func dashboardURL(project: String, fingerprint: String) -> String? {
+        guard var base = dashboardBaseURL, !base.isEmpty else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/alerts/\(fingerprint)?project=\(project)"
+    }
+}
