@@ -1,6 +1,7 @@
 @testable import Delivery
 import Detection
 import Foundation
+import Synchronization
 import Postgres
 import Testing
 import TokenmeterCore
@@ -20,9 +21,9 @@ struct DelivererTests {
     }
 
     func deliverer(_ database: DeliveryDatabase, _ clock: ManualClock, _ configuration: DeliveryConfiguration,
-                   counters: DeliveryCounters = DeliveryCounters()) -> Deliverer {
+                   counters: DeliveryCounters = DeliveryCounters(), logger: Logger = Logger(label: "test", minimumLevel: .error)) -> Deliverer {
         Deliverer(pool: database.pool(), transport: CurlTransport(configuration: configuration), configuration: configuration,
-                  counters: counters, logger: Logger(label: "test", minimumLevel: .error), clock: { clock.now() }, random: { 0.5 })
+                  counters: counters, logger: logger, clock: { clock.now() }, random: { 0.5 })
     }
 
     func notifications(_ project: ProjectID, _ count: Int) -> [AlertNotification] {
@@ -40,16 +41,17 @@ struct DelivererTests {
         var deliverer: Deliverer
     }
 
-    func scenario(_ script: [TestReceiver.Behaviour], notifications count: Int, secret: String? = nil,
+    func scenario(_ script: [TestReceiver.Behaviour], notifications count: Int, secret: String? = nil, path: String = "/hook",
+                  logger: Logger = Logger(label: "test", minimumLevel: .error),
                   _ change: (inout DeliveryConfiguration) -> Void = { _ in }) throws -> Scenario {
         let receiver = try TestReceiver(script: script)
         let database = try DeliveryDatabase.migrated()
-        let project = try database.project("p", AlertDestinations(webhookURL: receiver.url(), hmacSecret: secret))
+        let project = try database.project("p", AlertDestinations(webhookURL: receiver.url(path), hmacSecret: secret))
         #expect(try database.enqueue(notifications(project, count), now: Notifications.start) == count)
         let clock = ManualClock(Notifications.start)
         let counters = DeliveryCounters()
         return Scenario(receiver: receiver, database: database, project: project, clock: clock, counters: counters,
-                        deliverer: deliverer(database, clock, configuration(change), counters: counters))
+                        deliverer: deliverer(database, clock, configuration(change), counters: counters, logger: logger))
     }
 
     @Test func everyNotificationReachesTheLedgerThroughFailures() throws {
@@ -224,5 +226,44 @@ struct DelivererTests {
         #expect(counts.reduce(0, +) == 60)
         #expect(counts.allSatisfy { $0 > 0 }, "both deliverers took part: \(counts)")
         #expect(receiver.received.filter { $0.path == "/slack" }.count == 30)
+    }
+
+    @Test func secretsNeverReachTheLogs() throws {
+        let lines = Mutex<[String]>([])
+        let logger = Logger(label: "test", minimumLevel: .debug) { line in lines.withLock { $0.append(line) } }
+        let token = "T0KEN-9b1f3e77"
+        let test = try scenario([.drop, .status(500, retryAfter: nil), .status(404, retryAfter: nil)], notifications: 3,
+                                secret: Self.secret, path: "/hooks/\(token)?key=\(token)", logger: logger)
+        defer { test.receiver.stop() }
+        #expect(try test.deliverer.deliverDue() == 3)
+        #expect(test.receiver.received.allSatisfy { $0.path == "/hooks/\(token)?key=\(token)" })
+        let logged = lines.withLock { $0 }
+        #expect(logged.count == 3)  // two retries and one dead letter, each logged once
+        #expect(logged.allSatisfy { !$0.contains(token) && !$0.contains(Self.secret) && $0.contains("outbox.id") })
+        let stored = try test.database.rows().compactMap(\.lastError)
+        #expect(stored.count == 3 && stored.allSatisfy { !$0.contains(token) })
+    }
+
+    @Test func deadLettersAreListedWithoutURLsAndCanBeRedelivered() throws {
+        let test = try scenario([.status(404, retryAfter: nil), .status(404, retryAfter: nil)], notifications: 2, path: "/hooks/T0KEN")
+        defer { test.receiver.stop() }
+        #expect(try test.deliverer.deliverDue() == 2)
+        let dead = try test.database.withConnection { try AlertOutbox.deadLetters(project: test.project, on: $0) }
+        #expect(dead.count == 2 && dead.allSatisfy { $0.lastStatus == 404 && $0.attempts == 1 && $0.destination == "webhook" })
+        #expect(!String(describing: dead).contains("T0KEN"))
+        let connection = try PostgresConnection(connectionString: test.database.connectionString, applicationName: "tokenmeter-test")
+        defer { connection.close() }
+        do {
+            #expect(try AlertOutbox.backlog(on: connection) == OutboxBacklog(pending: 0, dead: 2, oldestPending: nil))
+            test.clock.advance(by: 60)
+            // The receiver was fixed: put one back.
+            #expect(try AlertOutbox.redeliver(id: dead[0].id, project: test.project, now: test.clock.now(), on: connection))
+            #expect(try !AlertOutbox.redeliver(id: dead[0].id, project: test.project, now: test.clock.now(), on: connection))
+            #expect(try AlertOutbox.backlog(on: connection) == OutboxBacklog(pending: 1, dead: 1, oldestPending: test.clock.now()))
+        }
+        #expect(try test.deliverer.deliverDue() == 1)
+        #expect(test.receiver.processed.map(\.id) == [dead[0].id])
+        let rows = try test.database.rows()
+        #expect(rows.filter { $0.delivered }.count == 1 && rows.filter { $0.dead }.count == 1)
     }
 }
