@@ -41,5 +41,8 @@ CREATE TABLE alert_outbox (
 
 -- What a deliverer scans: undelivered, live rows by due time.
 CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+-- Per-alert order: a row waits while an older one of the same alert and destination is pending.
+CREATE INDEX alert_outbox_alert_pending ON alert_outbox (project_id, fingerprint, destination, created_at)
+    WHERE delivered_at IS NULL AND dead_at IS NULL;
 -- Dead letters per project, newest first (for the API).
 CREATE INDEX alert_outbox_dead ON alert_outbox (project_id, dead_at DESC) WHERE dead_at IS NOT NULL;

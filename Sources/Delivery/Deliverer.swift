@@ -23,6 +23,10 @@ enum DeliveryOutcome: Sendable, Hashable {
 /// rows to come due again when the lease ends. Results are recorded under the claim token, so
 /// a deliverer whose lease ran out cannot overwrite the newer claim.
 ///
+/// **Order per alert:** a row is not claimed while an older row of the same alert (fingerprint)
+/// and destination is pending, so a receiver never sees "resolved" before the "firing" that is
+/// still being retried, and one alert has at most one request in flight per destination.
+///
 /// Every call blocks (libpq, libcurl): run it on a thread of its own (``DeliveryService``).
 public final class Deliverer: Sendable {
     public let pool: PostgresPool
@@ -86,8 +90,13 @@ public final class Deliverer: Sendable {
                 UPDATE alert_outbox o
                 SET attempts = o.attempts + 1, next_attempt_at = \(leaseUntil), claim_token = \(token)::uuid, last_attempt_at = \(now)
                 WHERE o.id IN (
-                    SELECT id FROM alert_outbox
+                    SELECT id FROM alert_outbox due
                     WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= \(now)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM alert_outbox older
+                          WHERE older.project_id = due.project_id AND older.fingerprint = due.fingerprint
+                            AND older.destination = due.destination AND older.delivered_at IS NULL AND older.dead_at IS NULL
+                            AND older.created_at < due.created_at)
                     ORDER BY next_attempt_at, id
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED)

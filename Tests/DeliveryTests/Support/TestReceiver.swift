@@ -30,13 +30,13 @@ final class TestReceiver: Sendable {
         var processed: [Request] = []
         var inFlight: Set<String> = []
         var overlaps: [String] = []
+        var stopped = false
     }
 
     let port: Int
     private let listener: Int32
     private let state: Mutex<State>
     private let acceptDelay: Double
-    private let stopped = Atomic<Bool>(false)
 
     /// - Parameter acceptDelay: how long a request is "in flight" before a 200 (to catch overlaps).
     init(script: [Behaviour] = [], acceptDelay: Double = 0) throws {
@@ -72,20 +72,26 @@ final class TestReceiver: Sendable {
     /// Ids that arrived while a request with the same id was still being handled.
     var overlaps: [String] { state.withLock { $0.overlaps } }
 
-    /// Idempotent: closing an fd twice could close whatever reused its number meanwhile.
+    /// Idempotent. Only shuts the listener down; the accept thread closes it once it has seen
+    /// the stop, so no thread ever calls accept on a descriptor number that another socket
+    /// (another test's listener) has reused meanwhile.
     func stop() {
-        guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.stopped = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
     }
 
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
+            if state.withLock({ $0.stopped }) {
+                if client >= 0 { close(client) }
+                close(listener)
                 return
             }
+            if client < 0 { continue }
             let thread = Thread { [self] in handle(client) }
             thread.start()
         }
