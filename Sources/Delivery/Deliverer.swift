@@ -16,8 +16,8 @@ enum DeliveryOutcome: Sendable, Hashable {
 /// means it is sent again — with the same `X-Tokenmeter-Notification-Id`.
 ///
 /// **Claiming** is a short transaction: due rows are locked with `FOR UPDATE SKIP LOCKED`, their
-/// attempt counted and `next_attempt_at` pushed a lease ahead (the attempt's total timeout plus
-/// a margin), then committed. Other deliverers — threads or Tokenmeter instances — skip the
+/// attempt counted and `next_attempt_at` pushed a lease ahead (long enough for the whole batch to
+/// time out, plus a margin: ``DeliveryConfiguration/lease``), then committed. Other deliverers — threads or Tokenmeter instances — skip the
 /// locked rows and, after the commit, see them as not due, so no two deliver a row at the same
 /// time; no transaction stays open during HTTP. A deliverer that dies mid-attempt leaves its
 /// rows to come due again when the lease ends. Results are recorded under the claim token, so

@@ -16,18 +16,20 @@ public struct DeliveryConfiguration: Sendable, Hashable {
     public var maxAttempts: Int = 12
     /// Age after which a failing notification is dead-lettered instead of retried. Default 24 h.
     public var maxAge: TimeInterval = 24 * 3600
-    /// Rows claimed per round. Default 20.
-    public var batchSize: Int = 20
-    /// A claimed row is invisible to other deliverers this long beyond the attempt's total timeout;
-    /// if its deliverer dies, another one picks it up afterwards. Default 30 s.
+    /// Rows claimed per round, sent one after another. Default 10.
+    public var batchSize: Int = 10
+    /// Added to the time a whole batch may take (``lease``). Default 30 s.
     public var leaseMargin: TimeInterval = 30
     /// Sleep between rounds when nothing was due. Default 1 s.
     public var pollInterval: TimeInterval = 1
 
     public init() {}
 
-    /// How long a claim hides a row from other deliverers.
-    public var lease: TimeInterval { totalTimeout + leaseMargin }
+    /// How long a claim hides its rows from other deliverers: long enough for every attempt of
+    /// the batch to time out one after another (a batch's last row must not come due elsewhere
+    /// while it waits its turn), plus the margin. If the deliverer dies, its rows come due again
+    /// after this. Default 10 × 10 s + 30 s = 130 s.
+    public var lease: TimeInterval { Double(max(batchSize, 1)) * totalTimeout + leaseMargin }
 }
 
 /// What goes into payloads besides the alert itself.
