@@ -18,6 +18,43 @@ public struct AlertDestinations: Sendable, Hashable {
     }
 }
 
+extension AlertDestinations {
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        /// `webhook_url`, `slack_url` or `hmac_secret`.
+        public var field: String
+        public var reason: String
+        /// Names the field, never echoes the value (it may be a secret).
+        public var description: String { "\(field): \(reason)" }
+    }
+
+    /// What the API checks before storing: absolute http(s) URLs with a host, no whitespace or
+    /// control characters, at most 2048 bytes; a secret of 16–256 printable characters. Set
+    /// fields only; none set means "no alert delivery".
+    public func validate() throws(Invalid) {
+        for (field, url) in [("webhook_url", webhookURL), ("slack_url", slackURL)] {
+            guard let url else { continue }
+            guard url.utf8.count <= 2048 else { throw Invalid(field: field, reason: "longer than 2048 bytes") }
+            guard url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f }) else {
+                throw Invalid(field: field, reason: "contains whitespace or control characters")
+            }
+            let lower = url.lowercased()
+            let rest: Substring
+            if lower.hasPrefix("https://") { rest = url.dropFirst(8) } else if lower.hasPrefix("http://") { rest = url.dropFirst(7) } else {
+                throw Invalid(field: field, reason: "must be an http:// or https:// URL")
+            }
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+            guard !host.isEmpty, !host.hasPrefix(":") else { throw Invalid(field: field, reason: "has no host") }
+        }
+        if let secret = hmacSecret {
+            guard (16...256).contains(secret.utf8.count) else { throw Invalid(field: "hmac_secret", reason: "must be 16 to 256 bytes") }
+            guard secret.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
+                throw Invalid(field: "hmac_secret", reason: "must be printable ASCII without spaces")
+            }
+        }
+    }
+}
+
 /// The kind of receiver a row goes to (the outbox's `destination` column).
 public enum DestinationKind: String, Sendable, Hashable, CaseIterable {
     case webhook

@@ -41,3 +41,14 @@ public struct DeliveryCounts: Sendable, Hashable {
         self.dead = dead
     }
 }
+
+extension DeliveryCounts {
+    /// Prometheus counter names, help texts and values, for the app's `/metrics`.
+    public var samples: [(name: String, help: String, value: Int)] {
+        [
+            ("tokenmeter_alert_notifications_delivered_total", "Alert notifications acknowledged with a 2xx", delivered),
+            ("tokenmeter_alert_notifications_retried_total", "Failed notification attempts scheduled again", retried),
+            ("tokenmeter_alert_notifications_dead_total", "Alert notifications given up on (dead letters)", dead),
+        ]
+    }
+}
