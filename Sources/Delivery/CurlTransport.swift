@@ -9,15 +9,20 @@ public struct CurlTransport: WebhookTransport {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var userAgent: String
+    /// Refuse loopback, private, link-local and reserved addresses (after DNS): see
+    /// ``DeliveryConfiguration/blockPrivateAddresses``.
+    public var blockPrivateAddresses: Bool
 
-    public init(connectTimeout: Double, totalTimeout: Double, userAgent: String = "tokenmeter-alerts/1") {
+    public init(connectTimeout: Double, totalTimeout: Double, blockPrivateAddresses: Bool = false, userAgent: String = "tokenmeter-alerts/1") {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
+        self.blockPrivateAddresses = blockPrivateAddresses
         self.userAgent = userAgent
     }
 
     public init(configuration: DeliveryConfiguration) {
-        self.init(connectTimeout: configuration.connectTimeout, totalTimeout: configuration.totalTimeout)
+        self.init(connectTimeout: configuration.connectTimeout, totalTimeout: configuration.totalTimeout,
+                  blockPrivateAddresses: configuration.blockPrivateAddresses)
     }
 
     public func post(_ request: WebhookRequest) -> WebhookResponse {
@@ -34,9 +39,11 @@ public struct CurlTransport: WebhookTransport {
 
         let capture = ResponseCapture()
         let context = Unmanaged.passUnretained(capture).toOpaque()
-        let code: CURLcode = request.body.withUnsafeBufferPointer { body in
+        var blocked: Int32 = 0
+        let code: CURLcode = withUnsafeMutablePointer(to: &blocked) { blocked in request.body.withUnsafeBufferPointer { body in
             // Strings passed to setopt are copied by curl; the body is not, hence this scope.
             var ok = tm_delivery_setopt_long(handle, CURLOPT_NOSIGNAL, 1) == CURLE_OK
+            if blockPrivateAddresses { ok = ok && tm_delivery_block_private_addresses(handle, blocked) == CURLE_OK }
             ok = ok && request.url.withCString { tm_delivery_setopt_pointer(handle, CURLOPT_URL, $0) } == CURLE_OK
             ok = ok && "http,https".withCString { tm_delivery_setopt_pointer(handle, CURLOPT_PROTOCOLS_STR, $0) } == CURLE_OK
             ok = ok && userAgent.withCString { tm_delivery_setopt_pointer(handle, CURLOPT_USERAGENT, $0) } == CURLE_OK
@@ -57,7 +64,8 @@ public struct CurlTransport: WebhookTransport {
             ok = ok && tm_delivery_setopt_pointer(handle, CURLOPT_HEADERDATA, context) == CURLE_OK
             guard ok else { return CURLE_FAILED_INIT }
             return curl_easy_perform(handle)
-        }
+        } }
+        if blocked != 0 { return .refused(reason: "refused: the URL resolves to a private or reserved address") }
         guard code == CURLE_OK else {
             // curl_easy_strerror names the failure class only ("Timeout was reached"), never the URL.
             let text = curl_easy_strerror(code).map { String(cString: $0) } ?? "unknown error"

@@ -20,6 +20,12 @@ public struct DeliveryConfiguration: Sendable, Hashable {
     public var batchSize: Int = 10
     /// Added to the time a whole batch may take (``lease``). Default 30 s.
     public var leaseMargin: TimeInterval = 30
+    /// Refuse webhook URLs that resolve to loopback, private (RFC 1918, fc00::/7), link-local
+    /// (169.254.0.0/16: cloud metadata), carrier-grade NAT or reserved addresses, checked after
+    /// DNS; such notifications are dead-lettered at once. Turn on where tenants you do not trust
+    /// set webhook URLs (SSRF). Default off: a self-hosted Tokenmeter usually posts to receivers
+    /// on its own network.
+    public var blockPrivateAddresses: Bool = false
     /// Sleep between rounds when nothing was due. Default 1 s.
     public var pollInterval: TimeInterval = 1
 

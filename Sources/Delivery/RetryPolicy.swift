@@ -25,6 +25,8 @@ public struct RetryPolicy: Sendable {
         switch response {
         case .failed(let reason, _):
             return .retry(reason: reason, retryAfter: nil)
+        case .refused(let reason):
+            return .permanent(reason: reason)
         case .status(let code, let retryAfter):
             switch code {
             case 200..<300:

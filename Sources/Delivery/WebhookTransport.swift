@@ -16,6 +16,8 @@ public enum WebhookResponse: Sendable, Hashable {
     case status(Int, retryAfter: String?)
     /// Connection refused or reset, DNS failure, timeout… `reason` names the failure, never the URL.
     case failed(reason: String, timedOut: Bool)
+    /// Not sent, and sending again will not help (a private address while those are blocked).
+    case refused(reason: String)
 }
 
 /// Sends webhook requests. ``CurlTransport`` is the real one; tests may substitute their own.

@@ -45,3 +45,26 @@ struct CurlTransportTests {
         #expect(reason.hasPrefix("curl 1:"))  // CURLE_UNSUPPORTED_PROTOCOL
     }
 }
+
+struct PrivateAddressTests {
+    @Test(arguments: ["http://127.0.0.1:{port}/hook", "http://localhost:{port}/hook", "http://[::ffff:127.0.0.1]:{port}/hook",
+                      "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://192.168.1.1/", "http://[::1]:{port}/"])
+    func blockedAddressesAreRefusedBeforeConnecting(_ template: String) throws {
+        let receiver = try TestReceiver()
+        defer { receiver.stop() }
+        let transport = CurlTransport(connectTimeout: 1, totalTimeout: 1, blockPrivateAddresses: true)
+        let url = template.replacingOccurrences(of: "{port}", with: String(receiver.port))
+        let response = transport.post(WebhookRequest(url: url, headers: [], body: [1]))
+        #expect(response == .refused(reason: "refused: the URL resolves to a private or reserved address"))
+        #expect(RetryPolicy(configuration: DeliveryConfiguration()).verdict(for: response, now: Date())
+            == .permanent(reason: "refused: the URL resolves to a private or reserved address"))
+        #expect(receiver.received.isEmpty)
+    }
+
+    @Test func loopbackIsAllowedByDefault() throws {
+        let receiver = try TestReceiver()
+        defer { receiver.stop() }
+        let transport = CurlTransport(connectTimeout: 1, totalTimeout: 1)
+        #expect(transport.post(WebhookRequest(url: receiver.url(), headers: [], body: [1])) == .status(200, retryAfter: nil))
+    }
+}

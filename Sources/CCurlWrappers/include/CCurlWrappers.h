@@ -29,6 +29,13 @@ static inline CURLcode tm_delivery_getinfo_long(CURL *handle, CURLINFO info, lon
     return curl_easy_getinfo(handle, info, value);
 }
 
+/* Makes `handle` refuse to connect to loopback, private, link-local, carrier-grade NAT,
+ * multicast and reserved addresses (IPv4 and IPv6, v4-mapped included), checked on the
+ * address actually connected to, after DNS, so a public name resolving to 10.0.0.1 or
+ * 169.254.169.254 is refused too. `*blocked` is set to 1 when a connection was refused for
+ * that reason. */
+CURLcode tm_delivery_block_private_addresses(CURL *handle, int *blocked);
+
 /* curl_global_init once per process, thread-safe (curl_global_init itself is not before 7.84). */
 void tm_delivery_curl_global_init(void);
 
