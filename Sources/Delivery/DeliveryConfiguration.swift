@@ -11,9 +11,11 @@ public struct DeliveryConfiguration: Sendable, Hashable {
     public var backoffBase: TimeInterval = 10
     /// Largest delay between attempts, also the cap on a receiver's `Retry-After`. Default 1 h.
     public var backoffCap: TimeInterval = 3600
-    /// Attempts before a notification is dead-lettered. Default 12 (≈ 5.5 h of backoff at the
-    /// defaults, so the 24 h age limit usually stops a long outage first only with Retry-After).
-    public var maxAttempts: Int = 12
+    /// Attempts before a notification is dead-lettered. Default 30: at the default backoff that
+    /// spans about 10.7–21.4 h (9 attempts within the first 0.7–1.4 h, then one every 0.5–1 h), so
+    /// a receiver down for most of a day still gets its notifications; ``maxAge`` ends it sooner
+    /// when receivers ask for long `Retry-After`s.
+    public var maxAttempts: Int = 30
     /// Age after which a failing notification is dead-lettered instead of retried. Default 24 h.
     public var maxAge: TimeInterval = 24 * 3600
     /// Rows claimed per round, sent one after another. Default 10.

@@ -60,8 +60,8 @@ struct RetryPolicyTests {
 
     @Test func givesUpAfterMaxAttemptsOrMaxAge() {
         let created = now
-        #expect(!policy.exhausted(attempts: 11, createdAt: created, nextAttemptAt: created.addingTimeInterval(3600)))
-        #expect(policy.exhausted(attempts: 12, createdAt: created, nextAttemptAt: created.addingTimeInterval(3600)))
+        #expect(!policy.exhausted(attempts: 29, createdAt: created, nextAttemptAt: created.addingTimeInterval(3600)))
+        #expect(policy.exhausted(attempts: 30, createdAt: created, nextAttemptAt: created.addingTimeInterval(3600)))
         #expect(!policy.exhausted(attempts: 2, createdAt: created, nextAttemptAt: created.addingTimeInterval(24 * 3600)))
         #expect(policy.exhausted(attempts: 2, createdAt: created, nextAttemptAt: created.addingTimeInterval(24 * 3600 + 1)))
     }
