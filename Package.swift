@@ -32,6 +32,10 @@ let package = Package(
         .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP"]),
         // Anomaly detectors and the alert state machine: pure functions over in-memory series.
         .target(name: "Detection", dependencies: ["TokenmeterCore"]),
+        // Typed wrappers for libcurl's variadic setopt/getinfo, which Swift cannot call.
+        .target(name: "CCurlWrappers", dependencies: ["CCurl"]),
+        // Alert delivery: transactional outbox in Postgres, webhook and Slack payloads, HMAC, libcurl deliverer.
+        .target(name: "Delivery", dependencies: ["TokenmeterCore", "JSON", "Detection", "Postgres", "CCurl", "CCurlWrappers"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
         .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "OTLP", "Store", "API"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
@@ -53,6 +57,7 @@ let package = Package(
         .testTarget(name: "FuzzHarnessesTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON", "HTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TokenmeterCore"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Detection", "TokenmeterCore", "JSON", "Postgres", "Store"]),
         .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
     ]
 )
