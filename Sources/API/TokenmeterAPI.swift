@@ -180,8 +180,16 @@ public final class TokenmeterAPI: HTTPResponder {
             w.key("name"); w.string("tokenmeter")
             w.key("version"); w.string(deps.version)
             w.key("endpoints"); w.beginArray()
-            for path in ["POST /v1/events", "GET /v1/usage", "GET /v1/requests/{request_id}", "GET /v1/prices", "PUT /v1/prices/{model}",
-                         "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
+            for path in ["POST /v1/events", "POST /v1/traces", "POST /v1/logs", "GET /v1/usage", "GET /v1/latency", "GET /v1/cache", "GET /v1/top",
+                         "GET /v1/requests", "GET /v1/requests/{request_id}", "GET /v1/sessions/{session_id}", "GET /v1/users/{user_id}",
+                         "GET /v1/prices", "PUT /v1/prices/{model}", "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
+            w.endArray()
+            w.key("openapi"); w.string("openapi.yaml in the repository")
+            w.key("admin"); w.beginArray()
+            if deps.admin != nil {
+                for path in ["GET, POST /v1/admin/keys", "POST /v1/admin/keys/rotate", "DELETE /v1/admin/keys/{id}",
+                             "GET, PUT /v1/admin/projects/{name}/settings"] { w.string(path) }
+            }
             w.endArray()
         }
     }

@@ -10,4 +10,10 @@ enum Allocator {
     static func returnMemoryEagerly() {
         tm_malloc_return_eagerly(128 * 1024, 2)
     }
+
+    /// Freed memory between live blocks stays resident until trimmed: batches of text-heavy events
+    /// leave the heaps full of such holes (the full ingest benchmark peaked at 522 MB without it).
+    static func trim() {
+        tm_malloc_trim()
+    }
 }

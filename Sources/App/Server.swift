@@ -24,6 +24,10 @@ public final class Server: Sendable {
     private let http: HTTPServer
     private let maintenancePool: PostgresPool
     private let compaction: PeriodicTask
+    private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
+        Allocator.trim()
+        return false
+    }
 
     public var port: Int { http.boundPort }
 
@@ -82,6 +86,7 @@ public final class Server: Sendable {
     public func start() throws {
         committer.start()
         compaction.start()
+        memoryTrim.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
     }
@@ -93,6 +98,7 @@ public final class Server: Sendable {
         http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
         committer.shutdown()
         compaction.stop()
+        memoryTrim.stop()
         executor.shutdown()
         writePool.close()
         readPool.close()

@@ -12,3 +12,7 @@ void tm_malloc_return_eagerly(int threshold_bytes, int arenas) {
     mallopt(M_TRIM_THRESHOLD, threshold_bytes);
     mallopt(M_ARENA_MAX, arenas);
 }
+
+void tm_malloc_trim(void) {
+    malloc_trim(0);
+}

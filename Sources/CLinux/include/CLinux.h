@@ -14,4 +14,6 @@ int tm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /* glibc allocator tuning (malloc.h is not in Swift's Glibc module): fixed mmap and trim thresholds, fewer arenas. */
 void tm_malloc_return_eagerly(int threshold_bytes, int arenas);
+/* Give free pages in the middle of the heaps back to the kernel (glibc malloc_trim). */
+void tm_malloc_trim(void);
 #endif
