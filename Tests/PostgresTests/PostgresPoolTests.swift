@@ -141,15 +141,18 @@ struct PostgresPoolTests {
     }
 }
 
-/// Terminating backends affects every connection named `tokenmeter`, so this is the only test
-/// that uses the default application name.
+/// Backends are terminated by application name, so the test names its own connections: the other
+/// suites (and their servers) share the cluster and run at the same time.
 struct ReconnectionTests {
     @Test func poolRecoversAfterBackendsAreTerminated() throws {
         let url = try TestDatabase.url()
-        let pool = PostgresPool(connectionString: url, size: 2, acquireTimeout: .seconds(10))
+        // An application name of this test's own: the kill below must not reach the connections of
+        // tests running beside it on the same cluster.
+        let name = TestDatabase.uniqueName("tokenmeter-reconnect")
+        let pool = PostgresPool(connectionString: url, size: 2, acquireTimeout: .seconds(10), applicationName: name)
         defer { pool.close() }
 
-        // Default application_name is tokenmeter; open both connections so both get killed.
+        // Open both connections so both get killed.
         let held = DispatchSemaphore(value: 0)
         let go = DispatchSemaphore(value: 0)
         let other = Thread {
@@ -166,14 +169,14 @@ struct ReconnectionTests {
         }
         go.signal()
         while pool.stats.idle < 2 { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(appName == "tokenmeter")
+        #expect(appName == name)
         #expect(pool.stats.open == 2)
 
         let killer = try PostgresConnection(connectionString: url, applicationName: "tokenmeter-killer")
         defer { killer.close() }
         let killed = try killer.query("""
             SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_stat_activity
-            WHERE application_name = 'tokenmeter' AND pid <> pg_backend_pid()
+            WHERE application_name = \(name) AND pid <> pg_backend_pid()
             """).rows
         #expect(killed.count >= 2)
         // pg_terminate_backend only signals; wait until the backends are gone.
