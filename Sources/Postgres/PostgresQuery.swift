@@ -25,7 +25,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
     }
 
-    /// Appends another query, renumbering its `$n` placeholders to follow this query's binds.
+    /// Appends another query, renumbering its `$n` parameters to follow this query's binds.
     /// Placeholders inside string literals, quoted identifiers, dollar quotes and comments are left alone.
     ///
     /// ```swift
@@ -100,7 +100,7 @@ extension PostgresValue: Hashable {
     }
 }
 
-/// A small SQL lexer that finds `$n` placeholders outside literals and comments.
+/// A small SQL lexer that finds `$n` parameters outside literals and comments.
 enum SQLPlaceholders {
     static func shift(_ sql: String, by offset: Int) -> String {
         if offset == 0 { return sql }

@@ -2,8 +2,8 @@
 public enum RedactionKind: String, Sendable, Hashable, CaseIterable, Comparable {
     case email, phone, card, iban, secret
 
-    /// The placeholder that replaces a match, e.g. `[email]`.
-    public var placeholder: String { "[\(rawValue)]" }
+    /// The mask that replaces a match, e.g. `[email]`.
+    public var mask: String { "[\(rawValue)]" }
 
     public static func < (a: RedactionKind, b: RedactionKind) -> Bool { a.rawValue < b.rawValue }
 }
@@ -23,7 +23,7 @@ public struct Redactor: Sendable, Hashable {
         self.kinds = kinds
     }
 
-    /// The text with every match replaced by its placeholder, and how many matches there were.
+    /// The text with every match replaced by its mask, and how many matches there were.
     public func redact(_ text: String) -> (text: String, matches: Int) {
         guard !kinds.isEmpty else { return (text, 0) }
         let bytes = Array(text.utf8)
@@ -51,7 +51,7 @@ public struct Redactor: Sendable, Hashable {
         var last = 0
         for span in spans {
             out.append(contentsOf: bytes[last..<span.range.lowerBound])
-            out.append(contentsOf: span.kind.placeholder.utf8)
+            out.append(contentsOf: span.kind.mask.utf8)
             last = span.range.upperBound
         }
         out.append(contentsOf: bytes[last...])
