@@ -15,8 +15,7 @@ public struct OTLPProtobufDecoder: Sendable {
             var request = OTLPTraceRequest()
             while let (field, wire) = try reader.nextField() {
                 if field == 1 {
-                    try reader.expect(.lengthDelimited, wire, field: field)
-                    var nested = try reader.message()
+                    var nested = try reader.message(wire, field: field)
                     request.resourceSpans.append(try resourceSpans(&nested, &state))
                 } else {
                     try reader.skip(wire)
@@ -39,8 +38,7 @@ public struct OTLPProtobufDecoder: Sendable {
             var request = OTLPLogsRequest()
             while let (field, wire) = try reader.nextField() {
                 if field == 1 {
-                    try reader.expect(.lengthDelimited, wire, field: field)
-                    var nested = try reader.message()
+                    var nested = try reader.message(wire, field: field)
                     request.resourceLogs.append(try resourceLogs(&nested, &state))
                 } else {
                     try reader.skip(wire)
@@ -63,12 +61,10 @@ public struct OTLPProtobufDecoder: Sendable {
         while let (field, wire) = try reader.nextField() {
             switch field {
             case 1:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.resource = try resource(&nested, &state)
             case 2:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.scopeSpans.append(try scopeSpans(&nested, &state))
             default:
                 try reader.skip(wire)
@@ -108,13 +104,11 @@ public struct OTLPProtobufDecoder: Sendable {
         while let (field, wire) = try reader.nextField() {
             switch field {
             case 1:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.scope = try scope(&nested)
             case 2:
-                try reader.expect(.lengthDelimited, wire, field: field)
+                var nested = try reader.message(wire, field: field)
                 try state.countItem()
-                var nested = try reader.message()
                 result.spans.append(try span(&nested, &state))
             default:
                 try reader.skip(wire)
@@ -159,13 +153,11 @@ public struct OTLPProtobufDecoder: Sendable {
                 try reader.expect(.varint, wire, field: field)
                 span.droppedAttributes += Int(truncatingIfNeeded: min(try reader.varint(), UInt64(UInt32.max)))
             case 11:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 let event = try self.event(&nested, &state)
                 if span.events.count < limits.maxEventsPerSpan { span.events.append(event) }
             case 15:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 while let (statusField, statusWire) = try nested.nextField() {
                     switch statusField {
                     case 2: try nested.expect(.lengthDelimited, statusWire, field: statusField); span.statusMessage = try nested.string()
@@ -206,12 +198,10 @@ public struct OTLPProtobufDecoder: Sendable {
         while let (field, wire) = try reader.nextField() {
             switch field {
             case 1:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.resource = try resource(&nested, &state)
             case 2:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.scopeLogs.append(try scopeLogs(&nested, &state))
             default:
                 try reader.skip(wire)
@@ -225,13 +215,11 @@ public struct OTLPProtobufDecoder: Sendable {
         while let (field, wire) = try reader.nextField() {
             switch field {
             case 1:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 result.scope = try scope(&nested)
             case 2:
-                try reader.expect(.lengthDelimited, wire, field: field)
+                var nested = try reader.message(wire, field: field)
                 try state.countItem()
-                var nested = try reader.message()
                 result.logRecords.append(try logRecord(&nested, &state))
             default:
                 try reader.skip(wire)
@@ -249,8 +237,7 @@ public struct OTLPProtobufDecoder: Sendable {
             case 2: try reader.expect(.varint, wire, field: field); record.severityNumber = Int64(bitPattern: try reader.varint())
             case 3: try reader.expect(.lengthDelimited, wire, field: field); record.severityText = try reader.string()
             case 5:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var nested = try reader.message()
+                var nested = try reader.message(wire, field: field)
                 record.body = try anyValue(&nested, &state)
             case 6:
                 try reader.expect(.lengthDelimited, wire, field: field)
@@ -293,8 +280,7 @@ public struct OTLPProtobufDecoder: Sendable {
             switch field {
             case 1: try nested.expect(.lengthDelimited, wire, field: field); keyRange = try nested.lengthDelimited()
             case 2:
-                try nested.expect(.lengthDelimited, wire, field: field)
-                var valueReader = try nested.message()
+                var valueReader = try nested.message(wire, field: field)
                 value = try anyValue(&valueReader, &state)
             default: try nested.skip(wire)
             }
@@ -313,13 +299,11 @@ public struct OTLPProtobufDecoder: Sendable {
             case 3: try reader.expect(.varint, wire, field: field); value = .int(Int64(bitPattern: try reader.varint()))
             case 4: try reader.expect(.fixed64, wire, field: field); value = .double(Double(bitPattern: try reader.fixed64()))
             case 5:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var array = try reader.message()
+                var array = try reader.message(wire, field: field)
                 var items: [OTLPValue] = []
                 while let (itemField, itemWire) = try array.nextField() {
                     guard itemField == 1 else { try array.skip(itemWire); continue }
-                    try array.expect(.lengthDelimited, itemWire, field: itemField)
-                    var item = try array.message()
+                    var item = try array.message(itemWire, field: itemField)
                     let decoded = try anyValue(&item, &state)
                     if state.attributes < limits.maxAttributesPerRequest {
                         state.attributes += 1
@@ -328,8 +312,7 @@ public struct OTLPProtobufDecoder: Sendable {
                 }
                 value = .array(items)
             case 6:
-                try reader.expect(.lengthDelimited, wire, field: field)
-                var list = try reader.message()
+                var list = try reader.message(wire, field: field)
                 var entries: [OTLPAttribute] = []
                 var dropped = 0
                 while let (entryField, entryWire) = try list.nextField() {

@@ -118,6 +118,12 @@ public struct ProtobufReader: Sendable {
     }
 
     /// A length-delimited field read as a nested message.
+    /// The embedded message of a field that must be length-delimited (wire type checked first).
+    public mutating func message(_ actual: WireType, field: UInt32) throws(ProtobufError) -> ProtobufReader {
+        try expect(.lengthDelimited, actual, field: field)
+        return try message()
+    }
+
     public mutating func message() throws(ProtobufError) -> ProtobufReader {
         try message(at: lengthDelimited())
     }
