@@ -31,7 +31,8 @@ struct Workload {
         func uniform() -> Double { Double.random(in: 0..<1, using: &rng) }
         func latency() -> Double {
             let u = Double.random(in: Double.ulpOfOne..<1, using: &rng)
-            if uniform() < 0.04 { return (2000 / pow(u, 1 / 1.3)).rounded(toPlaces: 3) }
+            // Pareto tail, capped at an hour: a real call times out long before the 24 h the API accepts.
+            if uniform() < 0.04 { return min(2000 / pow(u, 1 / 1.3), 3_600_000).rounded(toPlaces: 3) }
             let normal = sqrt(-2 * log(u)) * cos(2 * .pi * uniform())
             return exp(log(600) + 0.9 * normal).rounded(toPlaces: 3)
         }
