@@ -19,12 +19,27 @@ public final class Authenticator: Sendable {
         self.failures = failures
     }
 
-    /// The bearer token of a request, nil when absent or not of the Bearer scheme.
+    /// The key a request presents: `Authorization: Bearer <key>`, or HTTP Basic credentials whose
+    /// password is the key (the user name is ignored). Basic is there because the Langfuse SDK
+    /// exports with `Basic base64(public key:secret key)` and no way to change the scheme, so its
+    /// users put the ingest key in `LANGFUSE_SECRET_KEY`. Nil when absent or of another scheme.
     static func bearerToken(_ request: HTTPRequest) -> String? {
         guard let header = request.headers["Authorization"] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        guard parts.count == 2 else { return nil }
+        let credentials = parts[1].trimmingCharacters(in: .whitespaces)
+        switch parts[0].lowercased() {
+        case "bearer": return credentials
+        case "basic": return basicPassword(credentials)
+        default: return nil
+        }
+    }
+
+    /// The password of Basic credentials (`base64(user:password)`), nil when they do not decode.
+    static func basicPassword(_ credentials: String) -> String? {
+        guard credentials.utf8.count <= 1024, let data = Data(base64Encoded: credentials),
+              let decoded = String(data: data, encoding: .utf8), let colon = decoded.firstIndex(of: ":") else { return nil }
+        return String(decoded[decoded.index(after: colon)...])
     }
 
     /// Blocking (may query the database). Throws `APIError` 401/403 or a storage error.

@@ -78,7 +78,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case "/v1/top": return (.top, ["GET", "HEAD"], nil)
         case "/v1/cache": return (.cache, ["GET", "HEAD"], nil)
         case "/v1/requests": return (.requests, ["GET", "HEAD"], nil)
-        case "/v1/traces": return (.otlpTraces, ["POST"], nil)
+        // The Langfuse SDK appends this fixed path to its base URL; the body is plain OTLP.
+        case "/v1/traces", "/api/public/otel/v1/traces": return (.otlpTraces, ["POST"], nil)
         case "/v1/logs": return (.otlpLogs, ["POST"], nil)
         default:
             if let id = parameter(of: path, after: "/v1/requests/") { return (.requestTree, ["GET", "HEAD"], id) }
@@ -180,7 +181,7 @@ public final class TokenmeterAPI: HTTPResponder {
             w.key("name"); w.string("tokenmeter")
             w.key("version"); w.string(deps.version)
             w.key("endpoints"); w.beginArray()
-            for path in ["POST /v1/events", "POST /v1/traces", "POST /v1/logs", "GET /v1/usage", "GET /v1/latency", "GET /v1/cache", "GET /v1/top",
+            for path in ["POST /v1/events", "POST /v1/traces", "POST /api/public/otel/v1/traces", "POST /v1/logs", "GET /v1/usage", "GET /v1/latency", "GET /v1/cache", "GET /v1/top",
                          "GET /v1/requests", "GET /v1/requests/{request_id}", "GET /v1/sessions/{session_id}", "GET /v1/users/{user_id}",
                          "GET /v1/prices", "PUT /v1/prices/{model}", "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
             w.endArray()

@@ -6,7 +6,8 @@ import TokenmeterCore
 
 /// End to end with the real Python libraries (installed by ./scripts/test into .venv-e2e from
 /// scripts/e2e/requirements.txt): an app instrumented with `opentelemetry-instrumentation-openai-v2`
-/// or OpenLLMetry (`traceloop-sdk`) calls a fake OpenAI server (scripts/e2e/fake_openai.py) and
+/// OpenLLMetry (`traceloop-sdk`), OpenInference (`openinference-instrumentation-openai`) or the
+/// Langfuse SDK's OpenAI wrapper calls a fake OpenAI server (scripts/e2e/fake_openai.py) and
 /// exports to this server through the standard OTEL_EXPORTER_OTLP_* variables. Tokenmeter's
 /// numbers must equal what the fake provider billed (its ledger).
 @Suite(.serialized)
@@ -26,6 +27,10 @@ struct RealClientTests {
         Run(library: "traceloop", protocolName: "protobuf", gzip: false),
         Run(library: "traceloop", protocolName: "json", gzip: true),
         Run(library: "traceloop", protocolName: "protobuf", gzip: true),
+        Run(library: "openinference", protocolName: "protobuf", gzip: false),
+        Run(library: "openinference", protocolName: "json", gzip: true),
+        // The Langfuse SDK picks its own exporter: protobuf to /api/public/otel/v1/traces, Basic auth.
+        Run(library: "langfuse", protocolName: "protobuf", gzip: false),
     ]
 
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -58,6 +63,11 @@ struct RealClientTests {
         environment["TRACELOOP_METRICS_ENABLED"] = "false"
         environment["TRACELOOP_LOGGING_ENABLED"] = "false"
         environment["TRACELOOP_TRACE_CONTENT"] = "true"
+        environment["OTEL_SERVICE_NAME"] = run.service  // the Langfuse SDK names no service of its own
+        environment["LANGFUSE_BASE_URL"] = "http://127.0.0.1:\(server.port)"
+        environment["LANGFUSE_PUBLIC_KEY"] = "pk-lf-e2e"
+        environment["LANGFUSE_SECRET_KEY"] = server.ingestKey
+        environment["LANGFUSE_TRACING_ENVIRONMENT"] = "e2e"
         // posix_spawn + waitpid (App's Subprocess): Foundation's Process hung here waiting for an exit.
         let status = try Subprocess.run([python, Self.scripts.appendingPathComponent("drive.py").path, "--library", run.library,
                                          "--protocol", run.protocolName, "--service", run.service, "--ledger", ledgerPath],

@@ -17,7 +17,8 @@ capture() {   # library protocol compression
     OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$dir.port")" OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer capture" \
     OTEL_EXPORTER_OTLP_COMPRESSION="${3:-none}" OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=EVENT_ONLY \
     OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental TRACELOOP_METRICS_ENABLED=false TRACELOOP_LOGGING_ENABLED=false \
-    TRACELOOP_TRACE_CONTENT=true \
+    TRACELOOP_TRACE_CONTENT=true LANGFUSE_BASE_URL="http://127.0.0.1:$(cat "$dir.port")" LANGFUSE_PUBLIC_KEY=pk-capture \
+    LANGFUSE_SECRET_KEY=capture \
         "$python" scripts/e2e/drive.py --library "$1" --protocol "$2" --service "fixture-$1" --ledger "$out/$name.ledger.json" 2>/dev/null
     kill "$pid"
     for file in "$dir"/*; do mv "$file" "$out/$name-$(basename "$file")"; done
@@ -25,4 +26,6 @@ capture() {   # library protocol compression
 }
 capture openai-v2 protobuf
 capture traceloop json gzip
+capture openinference protobuf
+capture langfuse protobuf
 ls -l "$out"

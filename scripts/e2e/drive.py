@@ -2,11 +2,15 @@
 endpoint named by the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
 OTEL_EXPORTER_OTLP_COMPRESSION), exactly as an instrumented app would.
 
-    drive.py --library openai-v2|traceloop --protocol protobuf|json --service NAME --ledger FILE
+    drive.py --library openai-v2|traceloop|openinference|langfuse --protocol protobuf|json --service NAME --ledger FILE
                 [--openai-base-url URL]
 
 Without --openai-base-url the fake OpenAI server (fake_openai.py) runs inside this process and its
 ledger (what it billed) is written to FILE at the end.
+
+The Langfuse SDK builds its own exporter (protobuf, to $LANGFUSE_BASE_URL/api/public/otel/v1/traces with
+Basic credentials from LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY), so for it --protocol must be
+protobuf and a refused export shows up as missing numbers rather than as an exit status.
 
 Calls: a chat, a streamed chat (with usage), a tool-calling exchange (two calls), a 429 and a 500
 (no client retries). Exits non-zero when any export was not accepted (non-2xx), so a caller cannot
@@ -77,7 +81,7 @@ def calls(client, workflow=lambda f: f):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--library", required=True, choices=["openai-v2", "traceloop"])
+    parser.add_argument("--library", required=True, choices=["openai-v2", "traceloop", "openinference", "langfuse"])
     parser.add_argument("--protocol", required=True, choices=["protobuf", "json"])
     parser.add_argument("--openai-base-url")
     parser.add_argument("--service", required=True)
@@ -104,6 +108,21 @@ def main():
         calls(client)
         tracer_provider.shutdown()
         logger_provider.shutdown()
+    elif args.library == "openinference":
+        from openinference.instrumentation.openai import OpenAIInstrumentor
+        tracer_provider = TracerProvider(resource=Resource.create({"service.name": args.service}))
+        tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+        OpenAIInstrumentor().instrument(tracer_provider=tracer_provider)
+        calls(client)
+        tracer_provider.shutdown()
+    elif args.library == "langfuse":
+        if args.protocol != "protobuf":
+            parser.error("the Langfuse SDK exports protobuf only")
+        from langfuse import get_client
+        from langfuse.openai import openai as langfuse_openai
+        langfuse_client = langfuse_openai.OpenAI(base_url=args.openai_base_url, api_key="sk-fake", max_retries=0)
+        calls(langfuse_client)
+        get_client().shutdown()
     else:
         from traceloop.sdk import Traceloop
         from traceloop.sdk.decorators import workflow

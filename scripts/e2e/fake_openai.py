@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.path in ("/v1/traces", "/v1/logs") and self.capture_dir:
+        if self.path in ("/v1/traces", "/v1/logs", "/api/public/otel/v1/traces") and self.capture_dir:
             self.capture(body)
             return
         if self.path != "/v1/chat/completions":

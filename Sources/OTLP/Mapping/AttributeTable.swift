@@ -4,7 +4,7 @@ enum Field: Int, CaseIterable, Sendable {
     case inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens
     case reportedCostUSD
     case userID, sessionID, feature, environment, tags
-    case toolName, errorType, httpStatus
+    case toolName, errorType, httpStatus, statusMessage, invocationParameters
     case ttftSeconds, ttftMilliseconds, completionStartTime
     case operationName, openInferenceKind, traceloopKind, langfuseType, vercelOperation, llmRequestType, langfuseLevel
     case langfuseUsage, langfuseCost, vercelProviderMetadata
@@ -35,6 +35,17 @@ struct AttributeRule: Sendable {
 /// keep the two in step. Names were checked against payloads of the libraries where we have them
 /// (see Tests/OTLPTests/Fixtures) and against their source otherwise.
 enum AttributeTable {
+    /// Model-name prefixes of the providers whose models are named unambiguously.
+    static let providerByModelPrefix: [([String], String)] = [
+        (["gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage", "dall-e", "whisper", "tts-"], "openai"),
+        (["claude"], "anthropic"),
+        (["gemini", "text-embedding-004", "gemma"], "google"),
+        (["mistral", "mixtral", "codestral", "pixtral", "ministral"], "mistral"),
+        (["command", "embed-english", "embed-multilingual", "rerank-"], "cohere"),
+        (["deepseek"], "deepseek"),
+        (["grok"], "xai"),
+    ]
+
     static let rows: [(String, Field, Convention)] = [
         // provider
         ("gen_ai.provider.name", .provider, .semconv),
@@ -52,6 +63,8 @@ enum AttributeTable {
         ("ai.response.model", .model, .vercel),
         ("ai.model.id", .model, .vercel),
         ("langfuse.observation.model.name", .model, .langfuse),
+        // a failed call has no response model; OpenInference keeps the requested one only here (JSON)
+        ("llm.invocation_parameters", .invocationParameters, .openInference),
         // tokens
         ("gen_ai.usage.input_tokens", .inputTokens, .semconv),
         ("gen_ai.usage.prompt_tokens", .inputTokens, .semconvDeprecated),
@@ -119,6 +132,7 @@ enum AttributeTable {
         ("ai.operationId", .vercelOperation, .vercel),
         ("llm.request.type", .llmRequestType, .openLLMetry),
         ("langfuse.observation.level", .langfuseLevel, .langfuse),
+        ("langfuse.observation.status_message", .statusMessage, .langfuse),
         ("ai.response.providerMetadata", .vercelProviderMetadata, .vercel),
         // text
         ("gen_ai.input.messages", .prompt, .semconv),

@@ -176,8 +176,11 @@ public struct SpanMapper: Sendable {
         // The call.
         let stepType = Self.stepType(facts, name: span.name)
         event.stepType = stepType
-        let provider = try identifier(facts[.provider]).map(Self.normalizedProvider)
-        let model = try identifier(facts[.model])
+        var model = try identifier(facts[.model])
+        if model == nil, let requested = facts[.invocationParameters]?.value.embeddedJSON?["model"]?.stringValue {
+            model = try identifier(requested, "llm.invocation_parameters.model")
+        }
+        let provider = try identifier(facts[.provider]).map(Self.normalizedProvider) ?? model.flatMap(Self.provider(ofModel:))
         var reportedCost: Money?
         if AttributeTable.callStepTypes.contains(stepType) {
             event.provider = provider
@@ -203,6 +206,12 @@ public struct SpanMapper: Sendable {
                 let exception = span.events.first { $0.name == "exception" }?.attributes.first { $0.key == "exception.type" }?.value.scalarText
                 event.errorType = exception.flatMap { try? identifier($0, "exception.type") }
             }
+            let description = facts[.statusMessage]?.value.scalarText ?? span.statusMessage
+            if let code = Self.providerStatusCode(description) {
+                if event.httpStatus == nil { event.httpStatus = code }
+                if event.errorType == nil { event.errorType = "http_\(code)" }
+            }
+            if event.errorType == nil, level == "ERROR" { event.errorType = "error" }
         }
         event.ttftMs = ttft(facts, span: span, start: start).flatMap { $0 >= 0 && $0 <= latencyMs ? $0 : nil }
 
@@ -257,6 +266,24 @@ public struct SpanMapper: Sendable {
             return String(family.dropLast())
         }
         return lower
+    }
+
+    /// The provider a well-known model name belongs to, for spans that name only the model (the
+    /// Langfuse SDK's generations). Unknown families stay nil rather than guessed.
+    static func provider(ofModel model: String) -> String? {
+        let lower = model.lowercased()
+        for (prefixes, provider) in AttributeTable.providerByModelPrefix where prefixes.contains(where: lower.hasPrefix) { return provider }
+        return nil
+    }
+
+    /// The HTTP status in the description of a failed call, as the OpenAI and Anthropic SDKs word
+    /// their status errors: "Error code: 429 - {…}".
+    static func providerStatusCode(_ description: String) -> Int? {
+        let prefix = "Error code: "
+        guard description.hasPrefix(prefix) else { return nil }
+        let digits = description.utf8.dropFirst(prefix.utf8.count).prefix { $0 >= 48 && $0 <= 57 }
+        guard digits.count == 3, let code = Int(String(decoding: digits, as: UTF8.self)), (400...599).contains(code) else { return nil }
+        return code
     }
 
     static func stepType(_ facts: AttributeFacts, name: String) -> String {

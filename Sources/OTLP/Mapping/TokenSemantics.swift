@@ -72,13 +72,41 @@ struct TokenSemantics {
         return count
     }
 
-    /// Langfuse `usage_details` (a JSON object in a string): `input` and `output` exclude their
-    /// `input_*`/`output_*` details, which Langfuse subtracted; cache counts are on top as well.
+    /// Langfuse `usage_details` (a JSON object in a string), in one of three shapes:
+    /// - Langfuse's own keys: `input` and `output` exclude their `input_*`/`output_*` details,
+    ///   which Langfuse subtracted; cache counts are on top as well.
+    /// - OpenAI's raw usage, as the Langfuse SDK's OpenAI wrapper sends it: `prompt_tokens` (chat)
+    ///   or `input_tokens` with an `input_tokens_details` object (Responses API) *include* the
+    ///   `cached_tokens` of their details object.
+    /// - Anthropic's raw usage: `input_tokens` excludes `cache_read_input_tokens` and
+    ///   `cache_creation_input_tokens`, which are on top.
+    /// Nested objects other than OpenAI's details (Anthropic's `cache_creation` breakdown,
+    /// `server_tool_use`) repeat counts already given at the top level and are skipped.
     private static func langfuseUsage(_ pick: Pick, maxTokens: Int64) throws(Problem) -> Counts {
         guard case .object(let object)? = pick.value.embeddedJSON else { throw Problem(attribute: pick.key, message: "must be a JSON object") }
+        func count(_ key: String, in container: JSONObject? = nil, path: String? = nil) throws(Problem) -> Int64? {
+            guard let value = (container ?? object)[key] else { return nil }
+            if case .null = value { return nil }
+            return try checked(OTLPValue.fromJSON(value), attribute: "\(pick.key).\(path ?? key)", maxTokens: maxTokens)
+        }
+        func details(_ key: String) -> JSONObject? { if case .object(let inner)? = object[key] { inner } else { nil } }
+        let chatDetails = details("prompt_tokens_details"), responsesDetails = details("input_tokens_details")
+        if object["prompt_tokens"] != nil || object["completion_tokens"] != nil || responsesDetails != nil {
+            let cachedPath = chatDetails != nil ? "prompt_tokens_details.cached_tokens" : "input_tokens_details.cached_tokens"
+            let cached = try count("cached_tokens", in: chatDetails ?? responsesDetails, path: cachedPath) ?? 0
+            let chatInput = try count("prompt_tokens"), chatOutput = try count("completion_tokens")
+            let input = try chatInput == nil ? count("input_tokens") : chatInput
+            let output = try chatOutput == nil ? count("output_tokens") : chatOutput
+            let counts = Counts(input: input ?? 0, output: output ?? 0, cacheRead: cached)
+            guard counts.cacheRead <= counts.input else {
+                throw Problem(attribute: "\(pick.key).\(cachedPath)", message: "cached tokens exceed the prompt tokens")
+            }
+            return counts
+        }
         var counts = Counts(cacheWasOnTop: true)
         for (key, value) in object.entries {
-            guard key != "total" else { continue }
+            if key == "total" || key == "total_tokens" { continue }
+            if case .object = value { continue }
             let count = try checked(OTLPValue.fromJSON(value), attribute: "\(pick.key).\(key)", maxTokens: maxTokens)
             switch key {
             case "input": counts.input += count

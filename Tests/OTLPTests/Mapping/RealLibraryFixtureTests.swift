@@ -14,7 +14,8 @@ struct RealLibraryFixtureTests {
         var testDescription: String { prefix }
     }
 
-    static let libraries = [Library(prefix: "openai-v2-protobuf", reportsCache: false), Library(prefix: "traceloop-json-gzip", reportsCache: true)]
+    static let libraries = [Library(prefix: "openai-v2-protobuf", reportsCache: false), Library(prefix: "traceloop-json-gzip", reportsCache: true),
+                            Library(prefix: "openinference-protobuf", reportsCache: true), Library(prefix: "langfuse-protobuf", reportsCache: true)]
 
     static func body(_ name: String) throws -> [UInt8] {
         let raw = try Fixtures.bytes("e2e/\(name)")
@@ -60,7 +61,19 @@ struct RealLibraryFixtureTests {
         #expect(Set(failed.compactMap(\.model)) == ["fake-429", "fake-500"])
         #expect(failed.allSatisfy { $0.errorType != nil })
         #expect(Set(calls.filter { $0.status == .ok }.compactMap(\.model)) == ["gpt-4o-mini-2024-07-18"])
-        #expect(calls.allSatisfy { $0.provider == "openai" })
+        // Langfuse names no provider: it is inferred from the model name, which fake-429 is not.
+        #expect(calls.filter { library.prefix.hasPrefix("langfuse") ? $0.status == .ok : true }.allSatisfy { $0.provider == "openai" })
+        if library.prefix != "openai-v2-protobuf" {  // which sends prompts as log records (below)
+            #expect(calls.allSatisfy { $0.text?.prompt != nil }, "the prompt is on the span")
+        }
+    }
+
+    @Test func langfuseGenerationsAreCallsWithTheirCompletionStart() throws {
+        let events = try Self.spans("langfuse-protobuf").map(\.event)
+        #expect(events.count == 6 && events.allSatisfy { $0.stepType == "llm_call" })
+        #expect(events.filter { $0.ttftMs != nil }.count == 1, "only the streamed call has langfuse.observation.completion_start_time")
+        #expect(events.filter { $0.status == .error }.map(\.httpStatus) == [429, 500], "read from \"Error code: 429 - …\"")
+        #expect(events.filter { $0.status == .error }.map(\.errorType) == ["http_429", "http_500"])
     }
 
     @Test func openLLMetryNamesTheUserTheWorkflowAndTheFirstChunk() throws {

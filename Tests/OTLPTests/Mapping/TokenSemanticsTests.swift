@@ -75,7 +75,20 @@ struct TokenSemanticsTests {
         Bill(label: "Langfuse usage_details, Anthropic (details on top of input)", attributes: [
             "langfuse.observation.type": .string("generation"), "langfuse.observation.model.name": .string("claude-3-5-sonnet-20241022"),
             "langfuse.observation.usage_details": .string(#"{"input":1000,"output":200,"cache_read_input_tokens":3000,"cache_creation_input_tokens":500,"total":4700}"#)],
-            input: 4500, output: 200, cacheRead: 3000, cacheWrite: 500, model: "claude-3-5-sonnet-20241022", cost: "0.008775"),
+            input: 4500, output: 200, cacheRead: 3000, cacheWrite: 500, provider: "anthropic", model: "claude-3-5-sonnet-20241022", cost: "0.008775"),
+        // The Langfuse SDK's OpenAI wrapper passes OpenAI's usage object through unchanged.
+        Bill(label: "Langfuse OpenAI wrapper, chat usage (cached inside prompt_tokens)", attributes: [
+            "langfuse.observation.type": .string("generation"), "langfuse.observation.model.name": .string("gpt-4o-mini-2024-07-18"),
+            "langfuse.observation.usage_details": .string(#"{"completion_tokens":300,"prompt_tokens":1200,"total_tokens":1500,"completion_tokens_details":{"audio_tokens":0,"reasoning_tokens":0},"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":200}}"#)],
+            input: 1200, output: 300, cacheRead: 200, provider: "openai", model: "gpt-4o-mini-2024-07-18", cost: "0.000345"),
+        Bill(label: "Langfuse OpenAI wrapper, Responses API usage", attributes: [
+            "langfuse.observation.type": .string("generation"), "langfuse.observation.model.name": .string("gpt-4o-mini"),
+            "langfuse.observation.usage_details": .string(#"{"input_tokens":1200,"output_tokens":300,"total_tokens":1500,"input_tokens_details":{"cached_tokens":200},"output_tokens_details":{"reasoning_tokens":0}}"#)],
+            input: 1200, output: 300, cacheRead: 200, provider: "openai", model: "gpt-4o-mini", cost: "0.000345"),
+        Bill(label: "Langfuse with Anthropic's raw usage (cache on top, nested breakdown skipped)", attributes: [
+            "langfuse.observation.type": .string("generation"), "langfuse.observation.model.name": .string("claude-3-5-sonnet-20241022"),
+            "langfuse.observation.usage_details": .string(#"{"input_tokens":1000,"output_tokens":200,"cache_read_input_tokens":3000,"cache_creation_input_tokens":500,"cache_creation":{"ephemeral_5m_input_tokens":500,"ephemeral_1h_input_tokens":0}}"#)],
+            input: 4500, output: 200, cacheRead: 3000, cacheWrite: 500, provider: "anthropic", model: "claude-3-5-sonnet-20241022", cost: "0.008775"),
         Bill(label: "Vercel AI SDK, Anthropic (inputTokens is Anthropic's input_tokens)", attributes: [
             "ai.operationId": .string("ai.generateText.doGenerate"), "ai.model.provider": .string("anthropic.messages"),
             "ai.model.id": .string("claude-3-5-sonnet-20241022"), "ai.usage.promptTokens": .int(1000),
@@ -131,6 +144,19 @@ struct TokenSemanticsTests {
         let mapping = SpanBuilder.map([SpanBuilder.span(1, ["gen_ai.operation.name": .string("chat"), attribute: value])])
         #expect(mapping.spans.isEmpty)
         #expect(mapping.rejections.first?.reason == "\(attribute) \(message)")
+    }
+
+    @Test(arguments: [
+        (#"{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":101}}"#,
+         "langfuse.observation.usage_details.prompt_tokens_details.cached_tokens cached tokens exceed the prompt tokens"),
+        (#"{"prompt_tokens":"lots","completion_tokens":5}"#, "langfuse.observation.usage_details.prompt_tokens must be an integer"),
+        (#"{"input":1,"output":"x"}"#, "langfuse.observation.usage_details.output must be an integer"),
+    ])
+    func impossibleLangfuseUsageRejectsTheSpan(usage: String, reason: String) {
+        let mapping = SpanBuilder.map([SpanBuilder.span(1, ["langfuse.observation.type": .string("generation"),
+                                                            "langfuse.observation.usage_details": .string(usage)])])
+        #expect(mapping.spans.isEmpty)
+        #expect(mapping.rejections.first?.reason == reason)
     }
 
     @Test func countsAsDecimalStringsAreRead() throws {
