@@ -17,31 +17,8 @@ struct OpenAPIContractTests {
 
     static let adminToken = "openapi-contract-admin-token-0123"
 
-    /// The `paths:` section of openapi.yaml, read with the two indentation levels this file uses:
-    /// two spaces for a path, four for a method.
     static func documentedOperations() throws -> [Operation] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("openapi.yaml")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        var operations: [Operation] = []
-        var inPaths = false
-        var path: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !line.hasPrefix(" "), !line.isEmpty {
-                inPaths = line == "paths:"
-                continue
-            }
-            guard inPaths else { continue }
-            if line.hasPrefix("  /"), !line.hasPrefix("   "), line.hasSuffix(":") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if line.hasPrefix("    "), !line.hasPrefix("     "), let path {
-                let key = line.dropFirst(4).prefix { $0 != ":" }
-                if ["get", "put", "post", "delete", "patch", "head", "options"].contains(key) {
-                    operations.append(Operation(path: path, method: key.uppercased()))
-                }
-            }
-        }
-        return operations
+        try OpenAPIDocument.load().operations.map { Operation(path: $0.path, method: $0.method) }
     }
 
     @Test func everyRouteIsDocumentedWithItsMethods() throws {
