@@ -24,18 +24,23 @@ enum TestEnvironment {
                 .appendingPathComponent("migrations").path
     }
 
-    /// Creates an empty database and returns its connection string.
-    static func freshDatabase() throws -> String {
+    /// Creates an empty database (in `tablespace` when given) and returns its connection string.
+    static func freshDatabase(tablespace: String? = nil) throws -> String {
         let base = try baseConnectionString
         let name = "tm_test_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000_000)"
         let admin = try PostgresConnection(connectionString: base)
         defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(name)")
+        try admin.execute("CREATE DATABASE \(name)" + (tablespace.map { " TABLESPACE \($0)" } ?? ""))
         return base + " dbname=\(name)"
     }
 
-    static func migratedDatabase() throws -> String {
-        let connectionString = try freshDatabase()
+    /// The database name of a connection string made by `freshDatabase`.
+    static func databaseName(_ connectionString: String) -> String {
+        String(connectionString.split(separator: " ").last { $0.hasPrefix("dbname=") }?.dropFirst("dbname=".count) ?? "")
+    }
+
+    static func migratedDatabase(tablespace: String? = nil) throws -> String {
+        let connectionString = try freshDatabase(tablespace: tablespace)
         let connection = try PostgresConnection(connectionString: connectionString)
         defer { connection.close() }
         try Migrator(directory: URL(fileURLWithPath: migrationsDirectory)).migrate(connection)
@@ -57,8 +62,9 @@ final class RunningServer: @unchecked Sendable {
     let project: ProjectID
     var port: Int { server.port }
 
-    init(configure: (inout Configuration) -> Void = { _ in }) throws {
-        connectionString = try TestEnvironment.migratedDatabase()
+    /// `database`: a migrated database to use instead of a fresh one.
+    init(database: String? = nil, configure: (inout Configuration) -> Void = { _ in }) throws {
+        connectionString = try database ?? TestEnvironment.migratedDatabase()
         var configuration = Configuration()
         configuration.port = 0
         configuration.logLevel = .error
