@@ -7,7 +7,7 @@ error, that an XSS prompt is shown as text and never runs, and that a phone-widt
 horizontal overflow. Screenshots go to --screenshots. Prints one line per check and
 'N passed, N failed' last; exits 1 on any failure.
 """
-import argparse, base64, datetime as dt, json, math, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, base64, datetime as dt, json, math, os, re, shutil, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
 
 import websocket  # websocket-client
@@ -76,6 +76,8 @@ class Browser:
                 endpoint = match.group(1)
         if endpoint is None:
             raise RuntimeError("chromium did not print its DevTools endpoint within 30 s")
+        # Keep reading its stderr so a chatty Chromium never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
         port = urllib.parse.urlparse(endpoint).port
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         page = next(t for t in targets if t["type"] == "page")
