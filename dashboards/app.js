@@ -34,7 +34,7 @@ function syncControls() {
     link.classList.toggle("active", link.dataset.view === state.view);
     if (link.dataset.view === state.view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
     // Switching views keeps the range and filters.
-    link.href = toHash({ ...state, view: link.dataset.view, requestId: null, cursor: "", stack: "", group: "", pct: "", status: "" });
+    link.href = toHash({ ...state, view: link.dataset.view, requestId: null, cursor: "", stack: "", group: "", pct: "", status: "", mincost: "", minlatency: "" });
   }
 }
 

@@ -3,7 +3,7 @@
 
 export const PRESETS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
 export const VIEWS = ["overview", "cost", "latency", "cache", "alerts", "requests"];
-const KEYS = ["range", "from", "to", "feature", "model", "user", "env", "refresh", "stack", "group", "pct", "status", "cursor"];
+const KEYS = ["range", "from", "to", "feature", "model", "user", "env", "refresh", "stack", "group", "pct", "status", "mincost", "minlatency", "cursor"];
 
 export function parseHash(hash) {
   const [path, query = ""] = hash.replace(/^#\/?/, "").split("?");

@@ -15,13 +15,22 @@ export async function render(el, ctx) {
 
 async function renderList(el, ctx) {
   const status = STATUSES.includes(ctx.state.status) ? ctx.state.status : "";
-  const page = await get("/v1/requests", { ...scopeParams(ctx.state, ctx.range), status, limit: 50, cursor: ctx.state.cursor });
+  const minimum = (v) => (/^\d+(\.\d+)?$/.test(v || "") ? v : "");
+  const minCost = minimum(ctx.state.mincost), minLatency = minimum(ctx.state.minlatency);
+  const page = await get("/v1/requests", { ...scopeParams(ctx.state, ctx.range), status, min_cost_usd: minCost, min_latency_ms: minLatency, limit: 50, cursor: ctx.state.cursor });
   ctx.apiDone();
+  const thresholds = h("form", { class: "inline-form", onsubmit: (event) => {
+    event.preventDefault();
+    ctx.navigate({ mincost: minimum(event.target.mincost.value.trim()), minlatency: minimum(event.target.minlatency.value.trim()), cursor: "" });
+  } },
+  h("label", null, "cost ≥ $", h("input", { name: "mincost", inputmode: "decimal", size: 6, value: minCost })),
+  h("label", null, "latency ≥ ", h("input", { name: "minlatency", inputmode: "numeric", size: 6, value: minLatency }), " ms"),
+  h("button", { type: "submit" }, "Filter"));
   const filter = h("div", { class: "toolbar" }, h("div", { class: "toggle", role: "group", "aria-label": "Status" }, STATUSES.map((v) =>
-    h("button", { type: "button", class: v === status ? "on" : null, "aria-pressed": String(v === status), onclick: () => ctx.navigate({ status: v, cursor: "" }) }, v || "all"))));
+    h("button", { type: "button", class: v === status ? "on" : null, "aria-pressed": String(v === status), onclick: () => ctx.navigate({ status: v, cursor: "" }) }, v || "all"))), thresholds);
   el.append(filter);
   if (!page.requests.length && !ctx.state.cursor) {
-    el.append(status ? h("p", { class: "panel muted" }, "No " + status + " calls in this range.") : emptyState());
+    el.append(status || minCost || minLatency ? h("p", { class: "panel muted" }, "No calls match these filters in this range.") : emptyState());
     return;
   }
   const link = (r) => "#/requests/" + encodeURIComponent(r.request_id);

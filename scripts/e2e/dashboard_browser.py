@@ -399,6 +399,20 @@ def main():
         second = api(base, key, "/v1/requests", **scope, limit=50, cursor=cursor)["requests"]
         checks.expect(page.eval("document.querySelector('tbody tr td').textContent") == second[0]["request_id"], "requests: the next page follows the cursor")
         shot("requests-desktop")
+        # The list's own filters: errors only, then a latency floor typed into its form.
+        before = page.eval("window.__tokenmeter.renderedAt")
+        page.eval("[...document.querySelectorAll('.toggle button')].find(b => b.textContent === 'error').click()")
+        wait_render(before)
+        errors = api(base, key, "/v1/requests", **scope, limit=50, status="error")["requests"]
+        checks.expect(page.eval("[...document.querySelectorAll('tbody tr')].map(tr => tr.cells[0].textContent)") == [r["request_id"] for r in errors],
+                      f"requests: the error filter lists the API's {len(errors)} failed calls")
+        before = page.eval("window.__tokenmeter.renderedAt")
+        page.eval("(() => { const f = document.querySelector('.inline-form'); f.minlatency.value = '3000'; f.requestSubmit(); })()")
+        wait_render(before)
+        slow = api(base, key, "/v1/requests", **scope, limit=50, status="error", min_latency_ms=3000)["requests"]
+        checks.expect("minlatency=3000" in page.eval("location.hash") and
+                      page.eval("[...document.querySelectorAll('tbody tr')].map(tr => tr.cells[0].textContent)") == [r["request_id"] for r in slow],
+                      f"requests: a latency floor of 3000 ms lists the API's {len(slow)} calls")
         open_view(f"/requests/agent-xss?{query}")
         tree = api(base, key, "/v1/requests/agent-xss")
         checks.close(num(metric("cost")), tree["totals"]["cost_usd"], "request cost")
