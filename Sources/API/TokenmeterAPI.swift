@@ -26,6 +26,8 @@ public struct APIDependencies: Sendable {
     public var admin: AdminDependencies?
     /// The OTLP/HTTP receiver (`/v1/traces`, `/v1/logs`); nil answers them 404.
     public var otlp: OTLPDependencies?
+    /// The dashboard files served at `/` and `/ui/…`; nil serves none (`/` answers the JSON route list).
+    public var dashboards: DashboardAssets?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
@@ -61,6 +63,7 @@ public final class TokenmeterAPI: HTTPResponder {
         case latency, top, cache, requests, session, user
         case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"
         case otlpTraces = "otlp_traces", otlpLogs = "otlp_logs"
+        case dashboardAsset = "dashboard_asset"
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -86,6 +89,7 @@ public final class TokenmeterAPI: HTTPResponder {
             if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
             if let id = parameter(of: path, after: "/v1/sessions/") { return (.session, ["GET", "HEAD"], id) }
             if let id = parameter(of: path, after: "/v1/users/") { return (.user, ["GET", "HEAD"], id) }
+            if let file = parameter(of: path, after: "/ui/") { return (.dashboardAsset, ["GET", "HEAD"], file) }
             return adminRoute(for: path)
         }
     }
@@ -114,7 +118,8 @@ public final class TokenmeterAPI: HTTPResponder {
             finish(response, route: route.rawValue, started: started, respond: respond)
         }
         switch route {
-        case .root: done(rootResponse())
+        case .root: done(rootWantsJSON(request) ? rootResponse() : dashboardResponse(request, name: DashboardAssets.indexName))
+        case .dashboardAsset: done(dashboardResponse(request, name: parameter ?? ""))
         case .healthz: done(json(200) { $0.key("status"); $0.string("ok") })
         case .version: done(json(200) { [deps] in $0.key("version"); $0.string(deps.version) })
         case .metrics:
@@ -152,7 +157,7 @@ public final class TokenmeterAPI: HTTPResponder {
         case .adminKeys, .adminKeyRotation, .adminKey, .adminProjectSettings: respond(try admin(route, parameter: parameter, request: request))
         case .otlpTraces: otlpExport(.traces, request, respond: respond)
         case .otlpLogs: otlpExport(.logs, request, respond: respond)
-        case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
+        case .root, .healthz, .metrics, .version, .dashboardAsset: respond(APIError.notFound("no route").response)
         }
     }
 

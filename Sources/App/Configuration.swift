@@ -12,6 +12,8 @@ public struct Configuration: Sendable, Equatable {
     /// A read replica for queries (usage, latency, requests, …); nil sends them to `databaseURL`.
     public var databaseReadURL: String?
     public var migrationsDirectory: String?
+    /// The dashboard files; nil looks for `dashboards` in the current directory and above the binary.
+    public var dashboardsDirectory: String?
     public var logLevel = Logger.Level.info
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBodyBytes = 64 * 1024 * 1024
@@ -75,6 +77,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--migrations-dir", env: "TOKENMETER_MIGRATIONS_DIR", help: "directory of NNNN_name.sql migrations (default: found next to the binary or ./migrations)") { c, v in
             c.migrationsDirectory = v
+        },
+        Setting(flag: "--dashboards-dir", env: "TOKENMETER_DASHBOARDS_DIR", help: "directory of the dashboard files (default: found in ./dashboards or next to the binary)") { c, v in
+            c.dashboardsDirectory = v.isEmpty ? nil : v
         },
         Setting(flag: "--log-level", env: "TOKENMETER_LOG_LEVEL", help: "debug, info, warning or error (default info)") { c, v in
             guard let level = Logger.Level(name: v) else { throw ConfigurationError(description: "TOKENMETER_LOG_LEVEL must be debug, info, warning or error") }

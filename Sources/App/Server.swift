@@ -24,6 +24,8 @@ public final class Server: Sendable {
     private let http: HTTPServer
     private let maintenancePool: PostgresPool
     private let compaction: PeriodicTask
+    /// Set when an explicit dashboards directory could not be read; `start` reports it.
+    private let dashboardError: (any Error)?
     private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
         Allocator.trim()
         return false
@@ -67,6 +69,19 @@ public final class Server: Sendable {
         // (sized to those threads) cannot run dry under them.
         dependencies.otlp = OTLPDependencies(options: OTLPMappingOptions(limits: limits, featureAttribute: configuration.otlpFeatureAttribute),
                                              spanTexts: PostgresSpanTextStore(pool: readPool))
+        do {
+            let directory = try DashboardFiles.locate(explicit: configuration.dashboardsDirectory,
+                                                      executablePath: CommandLine.arguments.first.flatMap(Database.executablePath))
+            dependencies.dashboards = try directory.map(DashboardFiles.load)
+            dashboardError = nil
+            if let directory, let files = dependencies.dashboards {
+                logger.info("dashboards loaded", ["dashboards.dir": directory.path, "dashboards.files": String(files.names.count), "dashboards.bytes": String(files.totalBytes)])
+            } else {
+                logger.warning("no dashboards directory found; / answers the JSON route list")
+            }
+        } catch {
+            dashboardError = error
+        }
         let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
@@ -84,6 +99,7 @@ public final class Server: Sendable {
     }
 
     public func start() throws {
+        if let dashboardError { throw dashboardError }
         committer.start()
         compaction.start()
         memoryTrim.start()
