@@ -9,7 +9,7 @@ import Testing
 /// fewer, none twice — are in the database and in every rollup.
 final class LedgerLoad: @unchecked Sendable {
     let prefix: String
-    private let port: Int
+    private let ports: [Int]
     private let key: String
     private let batchSize: Int
     private let resends: Int
@@ -21,15 +21,20 @@ final class LedgerLoad: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private var threads: [Thread] = []
 
-    /// `prompt`: text sent with every event (to fill a disk faster), or none.
-    init(port: Int, key: String, prefix: String, senders: Int = 2, batchSize: Int = 40, resends: Int = 1, prompt: String? = nil) {
-        self.port = port
+    /// `ports`: the instances behind a load balancer; each sender starts on one (round robin) and moves
+    /// to the next when a connection fails. `prompt`: text sent with every event, or none.
+    init(ports: [Int], key: String, prefix: String, senders: Int = 2, batchSize: Int = 40, resends: Int = 1, prompt: String? = nil) {
+        self.ports = ports
         self.key = key
         self.prefix = prefix
         self.batchSize = batchSize
         self.resends = resends
         self.prompt = prompt
         threads = (0..<senders).map { sender in Thread { [self] in run(sender: sender) } }
+    }
+
+    convenience init(port: Int, key: String, prefix: String, senders: Int = 2, batchSize: Int = 40, resends: Int = 1, prompt: String? = nil) {
+        self.init(ports: [port], key: key, prefix: prefix, senders: senders, batchSize: batchSize, resends: resends, prompt: prompt)
     }
 
     var acknowledged: Set<String> { acknowledgedIDs.withLock { $0 } }
@@ -48,7 +53,8 @@ final class LedgerLoad: @unchecked Sendable {
     }
 
     private func run(sender: Int) {
-        let client = HTTPClient(port: port)
+        var portIndex = sender % ports.count
+        var client = HTTPClient(port: ports[portIndex])
         var batch = 0
         let text = prompt.map { #","prompt":"\#($0)""# } ?? ""
         while !stopping.load(ordering: .relaxed) {
@@ -61,6 +67,8 @@ final class LedgerLoad: @unchecked Sendable {
                 guard let response = try? client.send(method: "POST", path: "/v1/events",
                                                       headers: ["Authorization": "Bearer \(key)"], body: body) else {
                     client.close()
+                    portIndex = (portIndex + 1) % ports.count
+                    client = HTTPClient(port: ports[portIndex])
                     Thread.sleep(forTimeInterval: 0.02)
                     continue
                 }

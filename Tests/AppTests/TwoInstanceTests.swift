@@ -1,0 +1,87 @@
+import Foundation
+import JSON
+import Postgres
+import Store
+import Testing
+import TokenmeterCore
+
+/// Issue 7, part 5: two Tokenmeter processes (the real binary) on one Postgres behind a
+/// client-side load balancer. Ingest goes through both, one is killed with SIGKILL mid-ingest and
+/// its clients fail over to the other: exactly the acknowledged events are stored, once, every
+/// rollup agrees although both instances ran their background folding side by side, and queries
+/// through either instance give the same answer.
+@Suite(.serialized)
+struct TwoInstanceTests {
+    struct Instances {
+        let database: String
+        let ingestKey: String
+        let readKey: String
+        let ports: [Int]
+        let environments: [[String: String]]
+        let binary: String
+    }
+
+    static func prepare() throws -> Instances {
+        guard let binary = ProcessInfo.processInfo.environment["TOKENMETER_TEST_BINARY"] else {
+            throw TestSetupError("TOKENMETER_TEST_BINARY is not set: run through ./scripts/test")
+        }
+        let database = try TestEnvironment.migratedDatabase()
+        let pool = PostgresPool(connectionString: database, size: 1)
+        defer { pool.close() }
+        let keys = PostgresKeyStore(pool: pool)
+        let project = try keys.ensureProject(named: "twins")
+        let ports = [Int.random(in: 41_000...44_999), Int.random(in: 45_000...48_999)]
+        let environments = ports.map { port in
+            var environment = ProcessInfo.processInfo.environment
+            environment["TOKENMETER_DATABASE_URL"] = database
+            environment["TOKENMETER_PORT"] = String(port)
+            environment["TOKENMETER_LOG_LEVEL"] = "error"
+            environment["TOKENMETER_COMPACTION_INTERVAL_SECONDS"] = "1"
+            return environment
+        }
+        return Instances(database: database, ingestKey: try keys.createKey(project: project, kind: .ingest),
+                         readKey: try keys.createKey(project: project, kind: .read), ports: ports, environments: environments, binary: binary)
+    }
+
+    @Test func ingestThroughBothAndSurviveOneKilled() throws {
+        let twins = try Self.prepare()
+        let first = try CrashTests.Binary(binary: twins.binary, environment: twins.environments[0])
+        var second = try CrashTests.Binary(binary: twins.binary, environment: twins.environments[1])
+        #expect(CrashTests.waitHealthy(port: twins.ports[0]) && CrashTests.waitHealthy(port: twins.ports[1]))
+
+        let load = LedgerLoad(ports: twins.ports, key: twins.ingestKey, prefix: "twins", senders: 4, batchSize: 40, resends: 1)
+        load.start()
+        Thread.sleep(forTimeInterval: 2)
+        let beforeKill = load.acknowledged.count
+        second.kill(SIGKILL)
+        Thread.sleep(forTimeInterval: 2)
+        let afterKill = load.acknowledged.count
+        // The killed instance comes back and takes traffic again.
+        second = try CrashTests.Binary(binary: twins.binary, environment: twins.environments[1])
+        #expect(CrashTests.waitHealthy(port: twins.ports[1]))
+        Thread.sleep(forTimeInterval: 1.5)
+        load.stop()
+
+        #expect(beforeKill >= 400, "too little acknowledged with both instances up: \(beforeKill)")
+        #expect(afterKill > beforeKill + 200, "the surviving instance did not take over: \(beforeKill) → \(afterKill)")
+        #expect(Set(load.refusalsByStatus.keys).isSubset(of: [429, 503]), "\(load.refusalsByStatus)")
+        Thread.sleep(forTimeInterval: 2.5)  // both compactors fold (one at a time); the views are exact either way
+        try load.verify(database: twins.database)
+
+        // Either instance answers the same totals, which are the stored events.
+        let answers = try twins.ports.map { port -> JSONValue? in
+            let response = try HTTPClient(port: port).send(method: "GET", path: "/v1/usage?group_by=feature&from=-1h",
+                                                            headers: ["Authorization": "Bearer \(twins.readKey)"])
+            #expect(response.status == 200)
+            return response.json?["rows"]
+        }
+        #expect(answers[0] == answers[1])
+        let stored = try PostgresConnection(connectionString: twins.database).query(
+            PostgresQuery(sql: "SELECT count(*)::bigint AS n FROM events", binds: [])).rows.first?["n"]
+        #expect(answers[0]?[0]?["calls"]?.int64Value.map(String.init) == stored, "\(String(describing: answers[0]))")
+        second.kill(SIGTERM)
+        first.kill(SIGTERM)
+        #expect(first.process.terminationStatus == 0 && second.process.terminationStatus == 0)
+    }
+}
+
