@@ -10,6 +10,7 @@ public final class BlockingExecutor: Sendable {
         var head = 0
         var stopping = false
     }
+    private static let taken: @Sendable () -> Void = {}
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
@@ -52,6 +53,10 @@ public final class BlockingExecutor: Sendable {
             let job: (@Sendable () -> Void)? = state.withLock { s in
                 guard s.head < s.jobs.count else { return nil }
                 let job = s.jobs[s.head]
+                // Release the slot now: a taken job still in the array keeps what it captured (a
+                // whole request body) alive until the next compaction, up to 256 bodies — this held
+                // ~500 MB under batches of 1000 events with text.
+                s.jobs[s.head] = BlockingExecutor.taken
                 s.head += 1
                 if s.head > 256, s.head * 2 > s.jobs.count {
                     s.jobs.removeFirst(s.head)
