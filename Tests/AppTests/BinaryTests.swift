@@ -7,7 +7,23 @@ import Testing
 /// and stops the embedded Postgres.
 @Suite(.serialized)
 struct BinaryTests {
-    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+    /// A port for a server process, below Linux's ephemeral range (32768–60999) so it cannot be the
+    /// port an in-process test server was given, and free when checked (bound and released).
+    static func freePort() -> Int {
+        while true {
+            let port = Int.random(in: 20_000...32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if bound == 0 { return port }
+        }
+    }
 
     func run(_ binary: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()

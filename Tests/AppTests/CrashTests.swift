@@ -48,7 +48,7 @@ struct CrashTests {
             let keys = PostgresKeyStore(pool: pool)
             return try keys.createKey(project: try keys.ensureProject(named: "crash"), kind: .ingest)
         }()
-        let port = Int.random(in: 41_000...49_000)
+        let port = BinaryTests.freePort()
         var environment = ProcessInfo.processInfo.environment
         environment["TOKENMETER_DATABASE_URL"] = database
         environment["TOKENMETER_PORT"] = String(port)

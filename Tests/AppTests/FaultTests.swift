@@ -6,8 +6,10 @@ import Testing
 /// Issue 7, part 2: faults under sustained ingest by clients that retry every batch until it is
 /// acknowledged and then send it twice more. In each, exactly the acknowledged events are stored,
 /// once, the rollups agree, every refusal is a 429/503 with `Retry-After`, and the server recovers
-/// by itself. (The Postgres restart is `DurabilityTests`, SIGKILL is `CrashTests`.) Each test has
-/// its own database, so they run beside each other and beside the rest of the suite.
+/// by itself. (The Postgres restart is `DurabilityTests`, SIGKILL is `CrashTests`.) They disturb
+/// the whole cluster (a full disk made other suites' writes fail), so ./scripts/test runs them
+/// before everything else, one at a time.
+@Suite(.serialized)
 struct FaultTests {
     private func sh(_ command: String) throws -> Int32 {
         try Subprocess.run(["/bin/sh", "-c", command], environment: ProcessInfo.processInfo.environment, outputPath: "/dev/null")

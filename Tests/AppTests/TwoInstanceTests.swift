@@ -30,7 +30,8 @@ struct TwoInstanceTests {
         defer { pool.close() }
         let keys = PostgresKeyStore(pool: pool)
         let project = try keys.ensureProject(named: "twins")
-        let ports = [Int.random(in: 41_000...44_999), Int.random(in: 45_000...48_999)]
+        var ports = [BinaryTests.freePort()]
+        while ports.count < 2 { let port = BinaryTests.freePort(); if port != ports[0] { ports.append(port) } }
         let environments = ports.map { port in
             var environment = ProcessInfo.processInfo.environment
             environment["TOKENMETER_DATABASE_URL"] = database
