@@ -37,6 +37,18 @@ public final class PostgresUsageReader: UsageReader {
     static let sketches = Source(tables: [.minute: "sketch_minute", .hour: "sketch_hour", .day: "sketch_day"],
                                  dimensions: [.feature, .model, .provider, .environment])
 
+    /// The narrow families of migration 0010: fewer keys, so ~10–100× fewer rows per bucket, and a
+    /// week level. Their minute edges come from the wide minute level, which answers the same question.
+    static func narrow(_ prefix: String, minute: String?, dimensions: Set<UsageDimension>) -> Source {
+        var tables: [Resolution: String] = [.hour: "\(prefix)_hour", .day: "\(prefix)_day", .week: "\(prefix)_week"]
+        tables[.minute] = minute
+        return Source(tables: tables, dimensions: dimensions)
+    }
+    static let usageByFeatureModel = narrow("rollup_feature_model", minute: "rollup_minute", dimensions: [.feature, .model])
+    static let usageByUser = narrow("rollup_by_user", minute: nil, dimensions: [.userID])
+    static let sketchesByModel = narrow("sketch_by_model", minute: "sketch_minute", dimensions: [.model])
+    static let sketchesByFeature = narrow("sketch_by_feature", minute: "sketch_minute", dimensions: [.feature])
+
     /// The aggregate columns every usage source provides, with their expression over raw events.
     static let baseAggregates = Array(PostgresEventWriter.rollupAggregates.prefix(11))
     static let cacheAggregates = PostgresEventWriter.rollupAggregates.filter {
@@ -52,6 +64,8 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
+    /// The first of `candidates` (narrowest first) holding every dimension the query groups or
+    /// filters by; nil (raw events) for session queries or when none does.
     static func pickSource(_ query: UsageQuery, candidates: [Source]) -> Source? {
         if query.sessionID != nil { return nil }
         let used = Set(query.groupBy).union(query.filters.keys)
@@ -154,7 +168,7 @@ public final class PostgresUsageReader: UsageReader {
 
     static func usageSQL(_ query: UsageQuery, includeCache: Bool) -> PostgresQuery {
         let aggregates = baseAggregates + (includeCache ? cacheAggregates : [])
-        let candidates = includeCache ? [usageRollups] : [usageRollups, userRollups]
+        let candidates = includeCache ? [usageByFeatureModel, usageRollups] : [usageByFeatureModel, usageRollups, usageByUser, userRollups]
         let source = pickSource(query, candidates: candidates)
         let money: Set<String> = ["cost_pico", "cache_savings_pico", "miss_cost_pico"]
         let outer = aggregates.map { name, _ in
@@ -216,7 +230,7 @@ public final class PostgresUsageReader: UsageReader {
         var binder = Binder()
         var sketchQuery = query
         sketchQuery.top = nil
-        let source = pickSource(query, candidates: [sketches])
+        let source = pickSource(query, candidates: [sketchesByModel, sketchesByFeature, sketches])
         // The sketch tables hold both metrics; the rollup pieces read the one asked for.
         let metricFilter = "metric = \(binder.bind(.int(metric == .latency ? 0 : 1)))::smallint"
         var sql = stitched(sketchQuery, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", rollupFilter: metricFilter,
