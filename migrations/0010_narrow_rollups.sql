@@ -44,6 +44,8 @@ CREATE VIEW rollup_feature_model_week AS SELECT project_id, bucket, feature, mod
 -- rollup_by_user: by user_id, the other keys summed
 CREATE TABLE rollup_by_user_hour_folded (LIKE rollup_user_hour_folded);
 ALTER TABLE rollup_by_user_hour_folded DROP COLUMN feature, DROP COLUMN model, DROP COLUMN environment, ADD PRIMARY KEY (project_id, bucket, user_id);
+-- One user's buckets (the candidates of a top-N, /v1/users/{id}) without walking every user's.
+CREATE INDEX rollup_by_user_hour_folded_user ON rollup_by_user_hour_folded (project_id, user_id, bucket);
 CREATE TABLE rollup_by_user_day_folded (LIKE rollup_by_user_hour_folded INCLUDING ALL);
 CREATE TABLE rollup_by_user_week_folded (LIKE rollup_by_user_hour_folded INCLUDING ALL);
 INSERT INTO rollup_by_user_hour_folded (project_id, bucket, user_id, calls, tokens_in, tokens_out, cached_tokens, cache_write_tokens, cost_pico, unpriced_calls, errors, retries, fallbacks, cache_hits) SELECT project_id, bucket, user_id, sum(calls), sum(tokens_in), sum(tokens_out), sum(cached_tokens), sum(cache_write_tokens), sum(cost_pico), sum(unpriced_calls), sum(errors), sum(retries), sum(fallbacks), sum(cache_hits) FROM rollup_user_hour_folded GROUP BY 1, 2, 3;

@@ -133,10 +133,11 @@ public final class PostgresUsageReader: UsageReader {
 
     /// Usage with the cache-savings columns (rollups of the per-user family do not carry them).
     public func usage(_ query: UsageQuery, includeCache: Bool) throws -> [UsageRow] {
-        let sql = PostgresUsageReader.usageSQL(query, includeCache: includeCache)
-        return try storage {
+        try storage {
             try pool.withConnection { connection in
-                try connection.query(sql).rows.map { row in
+                let users = try PostgresUsageReader.topUserCandidates(query, includeCache: includeCache, on: connection)
+                let sql = PostgresUsageReader.usageSQL(query, includeCache: includeCache, onlyUsers: users)
+                return try connection.query(sql).rows.map { row in
                     var dimensions: [UsageDimension: String?] = [:]
                     for dimension in query.groupBy { dimensions[dimension] = row[PostgresUsageReader.column(dimension)] }
                     let bucket: Date? = query.interval == .none ? nil
@@ -166,17 +167,23 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
-    static func usageSQL(_ query: UsageQuery, includeCache: Bool) -> PostgresQuery {
+    /// Usage families, narrowest first (the per-user ones lack the cache-savings columns).
+    static func usageCandidates(includeCache: Bool) -> [Source] {
+        includeCache ? [usageByFeatureModel, usageRollups] : [usageByFeatureModel, usageRollups, usageByUser, userRollups]
+    }
+
+    /// `onlyUsers` restricts every piece to those users (the candidates of a top-N, see `topUserCandidates`).
+    static func usageSQL(_ query: UsageQuery, includeCache: Bool, onlyUsers: [String]? = nil) -> PostgresQuery {
         let aggregates = baseAggregates + (includeCache ? cacheAggregates : [])
-        let candidates = includeCache ? [usageByFeatureModel, usageRollups] : [usageByFeatureModel, usageRollups, usageByUser, userRollups]
-        let source = pickSource(query, candidates: candidates)
+        let source = pickSource(query, candidates: usageCandidates(includeCache: includeCache))
         let money: Set<String> = ["cost_pico", "cache_savings_pico", "miss_cost_pico"]
         let outer = aggregates.map { name, _ in
             money.contains(name) ? "trim_scale(coalesce(sum(\(name)), 0) / 1000000000000)::text AS \(name)"
                                  : "coalesce(sum(\(name)), 0)::bigint AS \(name)"
         }
         var binder = Binder()
-        var sql = stitched(query, source: source, binder: &binder, innerColumns: { resolution in
+        let userFilter = onlyUsers.map { "user_id = ANY(\(binder.bind(.textArray($0))))" }
+        var sql = stitched(query, source: source, binder: &binder, rawFilter: userFilter, rollupFilter: userFilter, innerColumns: { resolution in
             aggregates.map { name, expression in resolution == .raw ? "\(expression) AS \(name)" : "sum(\(name)) AS \(name)" }
         }, outerColumns: outer)
         if let top = query.top {

@@ -65,3 +65,34 @@ struct NarrowFamilyTests {
         #expect(Self.tables(sql) == ["rollup_feature_model_day", "rollup_feature_model_hour"])
     }
 }
+
+/// Top-N of users ranks only the users whose bound over whole weeks can reach the top.
+struct TopUserCandidateTests {
+    static func query(_ from: String, _ to: String, groupBy: [UsageDimension] = [.userID], metric: UsageMetric = .costUSD) -> UsageQuery {
+        let range = TimeRange(from: Timestamp.parseRFC3339(from)!, to: Timestamp.parseRFC3339(to)!)
+        return UsageQuery(project: ProjectID(1), range: range, interval: .none, groupBy: groupBy, filters: [:], top: (metric, 10))
+    }
+
+    @Test func boundsComeFromTheWeeksTouchingTheRange() throws {
+        let sql = try #require(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z"), includeCache: false))
+        #expect(sql.sql.contains("FROM rollup_by_user_week WHERE"))
+        // Covering weeks from Monday 2026-11-02 to Monday 2026-12-07; inner ones from 11-09 to 11-30.
+        let dates = sql.binds.compactMap { value -> String? in
+            if case .timestamp(let date) = value { return Timestamp.rfc3339(date) }
+            return nil
+        }
+        #expect(dates == ["2026-11-02T00:00:00Z", "2026-12-07T00:00:00Z", "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z"])
+    }
+
+    @Test func otherQueriesRankEveryUser() {
+        // No whole week inside the range, not grouped by user alone, or not a top-N.
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-10T00:00:00Z", "2026-11-16T00:00:00Z"), includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.feature]),
+                                                         includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.userID, .model]),
+                                                         includeCache: false) == nil)
+        var plain = Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
+        plain.top = nil
+        #expect(PostgresUsageReader.topUserCandidatesSQL(plain, includeCache: false) == nil)
+    }
+}
