@@ -26,13 +26,7 @@ extension PostgresUsageReader {
         let inner = (from.rounded(.up) * size + origin, to.rounded(.down) * size + origin)
         let cover = (from.rounded(.down) * size + origin, to.rounded(.up) * size + origin)
         guard inner.0 < inner.1 else { return nil }
-        let value: String
-        switch top.metric {
-        case .costUSD: value = "cost_pico"
-        case .tokens: value = "tokens_in + tokens_out"
-        case .calls: value = "calls"
-        case .errors: value = "errors"
-        }
+        let value = rankedValue(top.metric)
         var binder = Binder()
         let timestamp = { (seconds: Double) in PostgresValue.timestamp(Date(timeIntervalSince1970: seconds)) }
         var conditions = ["project_id = \(binder.bind(.int(query.project.rawValue)))", "bucket >= \(binder.bind(timestamp(cover.0)))",

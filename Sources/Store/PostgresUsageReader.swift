@@ -167,6 +167,16 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
+    /// What a top-N ranks by, per row of any usage piece (every one is a sum of non-negative values).
+    static func rankedValue(_ metric: UsageMetric) -> String {
+        switch metric {
+        case .costUSD: return "cost_pico"
+        case .tokens: return "tokens_in + tokens_out"
+        case .calls: return "calls"
+        case .errors: return "errors"
+        }
+    }
+
     /// Usage families, narrowest first (the per-user ones lack the cache-savings columns).
     static func usageCandidates(includeCache: Bool) -> [Source] {
         includeCache ? [usageByFeatureModel, usageRollups] : [usageByFeatureModel, usageRollups, usageByUser, userRollups]
@@ -187,13 +197,7 @@ public final class PostgresUsageReader: UsageReader {
             aggregates.map { name, expression in resolution == .raw ? "\(expression) AS \(name)" : "sum(\(name)) AS \(name)" }
         }, outerColumns: outer)
         if let top = query.top {
-            let order: String
-            switch top.metric {
-            case .costUSD: order = "coalesce(sum(cost_pico), 0)"
-            case .tokens: order = "coalesce(sum(tokens_in), 0) + coalesce(sum(tokens_out), 0)"
-            case .calls: order = "coalesce(sum(calls), 0)"
-            case .errors: order = "coalesce(sum(errors), 0)"
-            }
+            let order = "coalesce(sum(\(rankedValue(top.metric))), 0)"
             // Events without the ranked dimension (no user, no feature) are not a contender.
             let present = query.groupBy.map { "\(column($0)) IS NOT NULL" }
             if !present.isEmpty { sql += " HAVING \(present.joined(separator: " AND "))" }
