@@ -7,18 +7,32 @@ struct PendingRollup: Sendable {
     var pendingTable: String
     /// The bucket resolution of pending rows (and of the finest folded table).
     var pendingLevel: String
-    /// Folded tables by level, finest first.
+    /// Folded tables by level, finest first, each keyed by all of `keys`.
     var foldedTables: [(level: String, table: String)]
     var keys: [String]
     var aggregates: [String]
+    /// Narrower families folded from the same pending rows in the same statement: each keeps a subset
+    /// of `keys` (the rest summed) at hour, day and week level (migration 0010).
+    var narrowFamilies: [NarrowFamily] = []
+
+    struct NarrowFamily: Sendable {
+        /// Tables are `<prefix>_<level>_folded`; views `<prefix>_<level>` add the pending rows.
+        var prefix: String
+        var keys: [String]
+        static let levels = ["hour", "day", "week"]
+    }
+
+    /// Every folded table with the keys it is grouped by.
+    var foldTargets: [(level: String, table: String, keys: [String])] {
+        foldedTables.map { ($0.level, $0.table, keys) }
+            + narrowFamilies.flatMap { family in NarrowFamily.levels.map { ($0, "\(family.prefix)_\($0)_folded", family.keys) } }
+    }
 
     var columns: [String] { keys + aggregates }
 
     /// One statement that moves up to `$1` pending rows (oldest first) into every folded table.
     /// Only the compactor runs it, one session at a time, so the upserts never contend.
     var foldSQL: String {
-        let keyColumns = ["project_id", "bucket"] + keys
-        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
         var ctes = [
             """
             moved AS (
@@ -32,10 +46,12 @@ struct PendingRollup: Sendable {
             )
             """,
         ]
-        for (level, table) in foldedTables {
+        for (level, table, keys) in foldTargets {
             let bucket = level == pendingLevel ? "bucket" : "date_trunc('\(level)', bucket, 'UTC')"
+            let keyColumns = ["project_id", "bucket"] + keys
+            let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
             ctes.append("""
-                folded_\(level) AS (
+                fold_\(table) AS (
                     INSERT INTO \(table) AS r (\((keyColumns + aggregates).joined(separator: ", ")))
                     SELECT project_id, \(bucket), \(keys.joined(separator: ", ")), \(aggregates.map { "sum(\($0))" }.joined(separator: ", "))
                     FROM cells
@@ -53,21 +69,25 @@ struct PendingRollup: Sendable {
         pendingTable: "rollup_user_pending", pendingLevel: "hour",
         foldedTables: [("hour", "rollup_user_hour_folded"), ("day", "rollup_user_day_folded")],
         keys: ["user_id", "feature", "model", "environment"],
-        aggregates: PostgresEventWriter.userAggregates.map(\.0))
+        aggregates: PostgresEventWriter.userAggregates.map(\.0),
+        narrowFamilies: [NarrowFamily(prefix: "rollup_by_user", keys: ["user_id"])])
 
     /// Latency and TTFT sketches at minute, hour and day: cells of (minute, group, metric, index).
     static let sketches = PendingRollup(
         pendingTable: "sketch_pending", pendingLevel: "minute",
         foldedTables: [("minute", "sketch_minute_folded"), ("hour", "sketch_hour_folded"), ("day", "sketch_day_folded")],
         keys: ["feature", "model", "provider", "environment", "metric", "idx"],
-        aggregates: ["count"])
+        aggregates: ["count"],
+        narrowFamilies: [NarrowFamily(prefix: "sketch_by_model", keys: ["model", "metric", "idx"]),
+                         NarrowFamily(prefix: "sketch_by_feature", keys: ["feature", "metric", "idx"])])
 
     /// Usage at minute, hour and day: cells of (minute, feature, model, provider, environment, status, step type).
     static let usage = PendingRollup(
         pendingTable: "rollup_usage_pending", pendingLevel: "minute",
         foldedTables: [("minute", "rollup_minute_folded"), ("hour", "rollup_hour_folded"), ("day", "rollup_day_folded")],
         keys: PostgresEventWriter.rollupKeys,
-        aggregates: PostgresEventWriter.rollupAggregates.map(\.0))
+        aggregates: PostgresEventWriter.rollupAggregates.map(\.0),
+        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"])])
 
     static let all = [usage, users, sketches]
 }

@@ -37,6 +37,18 @@ public final class PostgresUsageReader: UsageReader {
     static let sketches = Source(tables: [.minute: "sketch_minute", .hour: "sketch_hour", .day: "sketch_day"],
                                  dimensions: [.feature, .model, .provider, .environment])
 
+    /// The narrow families of migration 0010: fewer keys, so ~10–100× fewer rows per bucket, and a
+    /// week level. Their minute edges come from the wide minute level, which answers the same question.
+    static func narrow(_ prefix: String, minute: String?, dimensions: Set<UsageDimension>) -> Source {
+        var tables: [Resolution: String] = [.hour: "\(prefix)_hour", .day: "\(prefix)_day", .week: "\(prefix)_week"]
+        tables[.minute] = minute
+        return Source(tables: tables, dimensions: dimensions)
+    }
+    static let usageByFeatureModel = narrow("rollup_feature_model", minute: "rollup_minute", dimensions: [.feature, .model])
+    static let usageByUser = narrow("rollup_by_user", minute: nil, dimensions: [.userID])
+    static let sketchesByModel = narrow("sketch_by_model", minute: "sketch_minute", dimensions: [.model])
+    static let sketchesByFeature = narrow("sketch_by_feature", minute: "sketch_minute", dimensions: [.feature])
+
     /// The aggregate columns every usage source provides, with their expression over raw events.
     static let baseAggregates = Array(PostgresEventWriter.rollupAggregates.prefix(11))
     static let cacheAggregates = PostgresEventWriter.rollupAggregates.filter {
@@ -52,6 +64,8 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
+    /// The first of `candidates` (narrowest first) holding every dimension the query groups or
+    /// filters by; nil (raw events) for session queries or when none does.
     static func pickSource(_ query: UsageQuery, candidates: [Source]) -> Source? {
         if query.sessionID != nil { return nil }
         let used = Set(query.groupBy).union(query.filters.keys)
@@ -119,10 +133,11 @@ public final class PostgresUsageReader: UsageReader {
 
     /// Usage with the cache-savings columns (rollups of the per-user family do not carry them).
     public func usage(_ query: UsageQuery, includeCache: Bool) throws -> [UsageRow] {
-        let sql = PostgresUsageReader.usageSQL(query, includeCache: includeCache)
-        return try storage {
+        try storage {
             try pool.withConnection { connection in
-                try connection.query(sql).rows.map { row in
+                let users = try PostgresUsageReader.topUserCandidates(query, includeCache: includeCache, on: connection)
+                let sql = PostgresUsageReader.usageSQL(query, includeCache: includeCache, onlyUsers: users)
+                return try connection.query(sql).rows.map { row in
                     var dimensions: [UsageDimension: String?] = [:]
                     for dimension in query.groupBy { dimensions[dimension] = row[PostgresUsageReader.column(dimension)] }
                     let bucket: Date? = query.interval == .none ? nil
@@ -152,27 +167,37 @@ public final class PostgresUsageReader: UsageReader {
         }
     }
 
-    static func usageSQL(_ query: UsageQuery, includeCache: Bool) -> PostgresQuery {
+    /// What a top-N ranks by, per row of any usage piece (every one is a sum of non-negative values).
+    static func rankedValue(_ metric: UsageMetric) -> String {
+        switch metric {
+        case .costUSD: return "cost_pico"
+        case .tokens: return "tokens_in + tokens_out"
+        case .calls: return "calls"
+        case .errors: return "errors"
+        }
+    }
+
+    /// Usage families, narrowest first (the per-user ones lack the cache-savings columns).
+    static func usageCandidates(includeCache: Bool) -> [Source] {
+        includeCache ? [usageByFeatureModel, usageRollups] : [usageByFeatureModel, usageRollups, usageByUser, userRollups]
+    }
+
+    /// `onlyUsers` restricts every piece to those users (the candidates of a top-N, see `topUserCandidates`).
+    static func usageSQL(_ query: UsageQuery, includeCache: Bool, onlyUsers: [String]? = nil) -> PostgresQuery {
         let aggregates = baseAggregates + (includeCache ? cacheAggregates : [])
-        let candidates = includeCache ? [usageRollups] : [usageRollups, userRollups]
-        let source = pickSource(query, candidates: candidates)
+        let source = pickSource(query, candidates: usageCandidates(includeCache: includeCache))
         let money: Set<String> = ["cost_pico", "cache_savings_pico", "miss_cost_pico"]
         let outer = aggregates.map { name, _ in
             money.contains(name) ? "trim_scale(coalesce(sum(\(name)), 0) / 1000000000000)::text AS \(name)"
                                  : "coalesce(sum(\(name)), 0)::bigint AS \(name)"
         }
         var binder = Binder()
-        var sql = stitched(query, source: source, binder: &binder, innerColumns: { resolution in
+        let userFilter = onlyUsers.map { "user_id = ANY(\(binder.bind(.textArray($0))))" }
+        var sql = stitched(query, source: source, binder: &binder, rawFilter: userFilter, rollupFilter: userFilter, innerColumns: { resolution in
             aggregates.map { name, expression in resolution == .raw ? "\(expression) AS \(name)" : "sum(\(name)) AS \(name)" }
         }, outerColumns: outer)
         if let top = query.top {
-            let order: String
-            switch top.metric {
-            case .costUSD: order = "coalesce(sum(cost_pico), 0)"
-            case .tokens: order = "coalesce(sum(tokens_in), 0) + coalesce(sum(tokens_out), 0)"
-            case .calls: order = "coalesce(sum(calls), 0)"
-            case .errors: order = "coalesce(sum(errors), 0)"
-            }
+            let order = "coalesce(sum(\(rankedValue(top.metric))), 0)"
             // Events without the ranked dimension (no user, no feature) are not a contender.
             let present = query.groupBy.map { "\(column($0)) IS NOT NULL" }
             if !present.isEmpty { sql += " HAVING \(present.joined(separator: " AND "))" }
@@ -216,7 +241,7 @@ public final class PostgresUsageReader: UsageReader {
         var binder = Binder()
         var sketchQuery = query
         sketchQuery.top = nil
-        let source = pickSource(query, candidates: [sketches])
+        let source = pickSource(query, candidates: [sketchesByModel, sketchesByFeature, sketches])
         // The sketch tables hold both metrics; the rollup pieces read the one asked for.
         let metricFilter = "metric = \(binder.bind(.int(metric == .latency ? 0 : 1)))::smallint"
         var sql = stitched(sketchQuery, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", rollupFilter: metricFilter,

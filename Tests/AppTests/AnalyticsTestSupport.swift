@@ -86,6 +86,34 @@ extension RunningServer {
                         raw: "SELECT project_id, date_trunc('\(level)', ts, 'UTC'), \(userKeys), \(counters) FROM events GROUP BY 1, 2, 3, 4, 5, 6",
                         stored: "SELECT project_id, bucket, user_id, feature, model, environment, \(counterColumns) FROM rollup_user_\(level) GROUP BY 1, 2, 3, 4, 5, 6")
         }
+        // The narrow families of migration 0010, at hour, day and week (ISO weeks in UTC).
+        let narrow: [(prefix: String, rawKeys: String, storedKeys: String, raw: String, stored: String, sketch: Bool)] = [
+            ("rollup_feature_model", "coalesce(feature, ''), coalesce(model, '')", "feature, model",
+             "\(counters), count(latency_ms), count(ttft_ms), coalesce(sum(cache_savings_pico), 0)",
+             "\(counterColumns), sum(latency_count), sum(ttft_count), sum(cache_savings_pico)", false),
+            ("rollup_by_user", "coalesce(user_id, '')", "user_id", counters, counterColumns, false),
+            ("sketch_by_model", "coalesce(model, '')", "model", "", "", true),
+            ("sketch_by_feature", "coalesce(feature, '')", "feature", "", "", true),
+        ]
+        for family in narrow {
+            for level in ["hour", "day", "week"] {
+                let bucket = "date_trunc('\(level)', ts, 'UTC')"
+                if family.sketch {
+                    try compare("\(family.prefix)_\(level)",
+                                raw: """
+                                    SELECT project_id, \(bucket), \(family.rawKeys), m.metric, tm_sketch_index(m.value), count(*)
+                                    FROM events CROSS JOIN LATERAL (VALUES (0::smallint, latency_ms), (1::smallint, ttft_ms)) AS m (metric, value)
+                                    WHERE m.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+                                    """,
+                                stored: "SELECT project_id, bucket, \(family.storedKeys), metric, idx, sum(count) FROM \(family.prefix)_\(level) GROUP BY 1, 2, 3, 4, 5")
+                } else {
+                    let positions = family.prefix == "rollup_by_user" ? "1, 2, 3" : "1, 2, 3, 4"
+                    try compare("\(family.prefix)_\(level)",
+                                raw: "SELECT project_id, \(bucket), \(family.rawKeys), \(family.raw) FROM events GROUP BY \(positions)",
+                                stored: "SELECT project_id, bucket, \(family.storedKeys), \(family.stored) FROM \(family.prefix)_\(level) GROUP BY \(positions)")
+                }
+            }
+        }
         return mismatches
     }
 }

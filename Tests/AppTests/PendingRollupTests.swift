@@ -111,6 +111,33 @@ struct PendingRollupTests {
             #expect(cells.rollup.count > 100, note)
             #expect(firstDifference(cells.rollup, cells.raw) == nil, "\(level): \(note)")
         }
+        // Every family (wide and narrow, every level) against the raw events, and the narrow ones
+        // against the wide ones they summarize.
+        let mismatches = try server.rollupMismatches()
+        #expect(mismatches.count == 20, note)
+        #expect(mismatches.values.allSatisfy { $0 == 0 }, "\(mismatches) \(note)")
+        #expect(try narrowMinusWide() == 0, note)
+    }
+
+    /// Rows where a narrow family differs from its wide family summed to the same keys (hour and day;
+    /// the week level from the wide day level).
+    private func narrowMinusWide() throws -> Int {
+        var differing = 0
+        let pairs: [(narrow: String, wide: String, keys: String, sums: String)] = [
+            ("rollup_feature_model", "rollup", "feature, model", "sum(calls), sum(cost_pico), sum(errors), sum(latency_count), sum(miss_cost_pico), sum(ttft_count)"),
+            ("rollup_by_user", "rollup_user", "user_id", "sum(calls), sum(tokens_in), sum(cost_pico), sum(retries), sum(cache_hits)"),
+            ("sketch_by_model", "sketch", "model, metric, idx", "sum(count)"),
+            ("sketch_by_feature", "sketch", "feature, metric, idx", "sum(count)"),
+        ]
+        for pair in pairs {
+            for (level, wideLevel, bucket) in [("hour", "hour", "bucket"), ("day", "day", "bucket"), ("week", "day", "date_trunc('week', bucket, 'UTC')")] {
+                let narrow = "SELECT project_id, bucket, \(pair.keys), \(pair.sums) FROM \(pair.narrow)_\(level) GROUP BY project_id, bucket, \(pair.keys)"
+                let wide = "SELECT project_id, \(bucket) AS bucket, \(pair.keys), \(pair.sums) FROM \(pair.wide)_\(wideLevel) GROUP BY 1, 2, \(pair.keys)"
+                let sql = "SELECT count(*) AS n FROM (((\(narrow)) EXCEPT ALL (\(wide))) UNION ALL ((\(wide)) EXCEPT ALL (\(narrow)))) AS d"
+                differing += try server.sql(sql).rows[0].decode(Int.self, column: "n")
+            }
+        }
+        return differing
     }
 
     private func count(_ table: String) throws -> Int {
@@ -183,6 +210,10 @@ struct PendingRollupTests {
         let sketches = try server.sql("SELECT sum(count) AS n FROM sketch_day")
         let timings = try server.sql("SELECT count(latency_ms) + count(ttft_ms) AS n FROM events")
         #expect(sketches.rows[0]["n"] == timings.rows[0]["n"])
+        // The narrow families were folded by the same passes, concurrently with ingest.
+        let mismatches = try server.rollupMismatches()
+        #expect(mismatches.values.allSatisfy { $0 == 0 }, "\(mismatches)")
+        #expect(try narrowMinusWide() == 0)
     }
 
     @Test func onlyOneSessionFoldsAtATime() throws {

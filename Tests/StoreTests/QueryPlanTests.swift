@@ -33,17 +33,30 @@ struct QueryPlanTests {
         let from = Double(Int.random(in: 1_780_000_000...1_790_000_000, using: &rng)) + Double(Int.random(in: 0..<1000, using: &rng)) / 1000
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let segments = QueryPlan.segments(range, levels: [.minute, .hour, .day])
+        let segments = QueryPlan.segments(range, levels: seed % 2 == 0 ? [.minute, .hour, .day] : [.minute, .hour, .day, .week])
         guard range.from < range.to else { #expect(segments.isEmpty); return }
         #expect(segments.first?.from == range.from)
         #expect(segments.last?.to == range.to)
         for (a, b) in zip(segments, segments.dropFirst()) { #expect(a.to == b.from) }
         for segment in segments where segment.resolution != .raw {
-            let size = Double(segment.resolution.seconds)
-            #expect(segment.from.timeIntervalSince1970.truncatingRemainder(dividingBy: size) == 0)
-            #expect(segment.to.timeIntervalSince1970.truncatingRemainder(dividingBy: size) == 0)
+            let size = Double(segment.resolution.seconds), origin = Double(segment.resolution.origin)
+            #expect((segment.from.timeIntervalSince1970 - origin).truncatingRemainder(dividingBy: size) == 0)
+            #expect((segment.to.timeIntervalSince1970 - origin).truncatingRemainder(dividingBy: size) == 0)
         }
         #expect(segments.filter { $0.resolution == .raw }.count <= 2)
+    }
+
+    /// 30 days ending on a Sunday at 07:00 UTC: three ISO weeks (Monday 00:00 UTC), days and hours around them.
+    @Test func weeksStartOnMondayInUTC() {
+        let segments = QueryPlan.segments(Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z"), levels: [.minute, .hour, .day, .week])
+        let expected: [(Resolution, String, String)] = [
+            (.hour, "2026-11-06T07:00:00Z", "2026-11-07T00:00:00Z"),
+            (.day, "2026-11-07T00:00:00Z", "2026-11-09T00:00:00Z"),
+            (.week, "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z"),
+            (.day, "2026-11-30T00:00:00Z", "2026-12-06T00:00:00Z"),
+            (.hour, "2026-12-06T00:00:00Z", "2026-12-06T07:00:00Z"),
+        ]
+        #expect(segments == expected.map { Segment(resolution: $0.0, from: Self.date($0.1), to: Self.date($0.2)) })
     }
 
     @Test func levelsFollowTheIntervalAndZone() {
@@ -59,5 +72,10 @@ struct QueryPlanTests {
         // Without buckets the zone does not matter.
         #expect(QueryPlan.levels(interval: .none, timeZone: "Asia/Kolkata", range: range, available: all) == all)
         #expect(QueryPlan.levels(interval: .day, timeZone: nil, range: range, available: [.hour, .day]) == [.hour, .day])
+        // Weeks only serve answers without buckets.
+        let narrow: [Resolution] = [.minute, .hour, .day, .week]
+        #expect(QueryPlan.levels(interval: .none, timeZone: "Asia/Kolkata", range: range, available: narrow) == narrow)
+        #expect(QueryPlan.levels(interval: .day, timeZone: nil, range: range, available: narrow) == all)
+        #expect(QueryPlan.levels(interval: .day, timeZone: "Europe/Berlin", range: range, available: narrow) == [.minute, .hour])
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+@testable import Store
+import Testing
+import TokenmeterCore
+
+/// The reader answers from the narrowest rollup family holding every dimension a query uses, and
+/// falls back to the wide family (or raw events) for the others.
+struct NarrowFamilyTests {
+    static func query(groupBy: [UsageDimension], filters: [UsageDimension: String] = [:], interval: UsageInterval = .none) -> UsageQuery {
+        let range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:00:00Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:00:00Z")!)
+        return UsageQuery(project: ProjectID(1), range: range, interval: interval, groupBy: groupBy, filters: filters)
+    }
+
+    /// The tables a statement reads, by the names the reader uses.
+    static func tables(_ sql: String) -> Set<String> {
+        let names = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour", "rollup_minute", "rollup_hour",
+                     "rollup_day", "rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_user_hour", "rollup_user_day",
+                     "sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour", "sketch_by_feature_week", "sketch_by_feature_day",
+                     "sketch_by_feature_hour", "sketch_minute", "sketch_hour", "sketch_day", "events"]
+        return Set(names.filter { sql.contains("FROM \($0) ") })
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var groupBy: [UsageDimension]
+        var filters: [UsageDimension: String] = [:]
+        var tables: Set<String>
+        var testDescription: String { "group_by \(groupBy.map(\.rawValue)), filters \(filters.keys.map(\.rawValue).sorted())" }
+    }
+
+    static let fm: Set<String> = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour"]
+    static let usageCases: [Case] = [
+        Case(groupBy: [.feature, .model], tables: fm),
+        Case(groupBy: [.model], filters: [.feature: "f1"], tables: fm),
+        Case(groupBy: [.feature, .provider], tables: ["rollup_day", "rollup_hour"]),
+        Case(groupBy: [.feature], filters: [.status: "error"], tables: ["rollup_day", "rollup_hour"]),
+        Case(groupBy: [.userID], tables: ["rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour"]),
+        Case(groupBy: [.userID, .model], tables: ["rollup_user_day", "rollup_user_hour"]),
+        Case(groupBy: [.userID], filters: [.status: "ok"], tables: ["events"]),
+    ]
+
+    @Test(arguments: usageCases)
+    func usagePicksTheNarrowestFamily(_ c: Case) {
+        let sql = PostgresUsageReader.usageSQL(Self.query(groupBy: c.groupBy, filters: c.filters), includeCache: false).sql
+        #expect(Self.tables(sql) == c.tables)
+    }
+
+    static let byModel: Set<String> = ["sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour"]
+    static let latencyCases: [Case] = [
+        Case(groupBy: [.model], tables: byModel),
+        Case(groupBy: [.feature], tables: ["sketch_by_feature_week", "sketch_by_feature_day", "sketch_by_feature_hour"]),
+        Case(groupBy: [], filters: [.model: "gpt-4o"], tables: byModel),
+        Case(groupBy: [.model], filters: [.feature: "f1"], tables: ["sketch_day", "sketch_hour"]),
+        Case(groupBy: [.model], filters: [.status: "error"], tables: ["events"]),
+    ]
+
+    @Test(arguments: latencyCases)
+    func latencyPicksTheNarrowestFamily(_ c: Case) {
+        let sql = PostgresUsageReader.latencySQL(Self.query(groupBy: c.groupBy, filters: c.filters), metric: .latency).sql
+        #expect(Self.tables(sql) == c.tables)
+    }
+
+    /// Day buckets cannot come from weeks: the narrow family is read at day and hour level.
+    @Test func dailyBucketsSkipTheWeekLevel() {
+        let sql = PostgresUsageReader.usageSQL(Self.query(groupBy: [.feature], interval: .day), includeCache: true).sql
+        #expect(Self.tables(sql) == ["rollup_feature_model_day", "rollup_feature_model_hour"])
+    }
+}
+
+/// Top-N of users ranks only the users whose bound over whole weeks can reach the top.
+struct TopUserCandidateTests {
+    static func query(_ from: String, _ to: String, groupBy: [UsageDimension] = [.userID], metric: UsageMetric = .costUSD) -> UsageQuery {
+        let range = TimeRange(from: Timestamp.parseRFC3339(from)!, to: Timestamp.parseRFC3339(to)!)
+        return UsageQuery(project: ProjectID(1), range: range, interval: .none, groupBy: groupBy, filters: [:], top: (metric, 10))
+    }
+
+    @Test func boundsComeFromTheWeeksTouchingTheRange() throws {
+        let sql = try #require(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z"), includeCache: false))
+        #expect(sql.sql.contains("FROM rollup_by_user_week WHERE"))
+        // Covering weeks from Monday 2026-11-02 to Monday 2026-12-07; inner ones from 11-09 to 11-30.
+        let dates = sql.binds.compactMap { value -> String? in
+            if case .timestamp(let date) = value { return Timestamp.rfc3339(date) }
+            return nil
+        }
+        #expect(dates == ["2026-11-02T00:00:00Z", "2026-12-07T00:00:00Z", "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z"])
+    }
+
+    @Test func otherQueriesRankEveryUser() {
+        // No whole week inside the range, not grouped by user alone, or not a top-N.
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-10T00:00:00Z", "2026-11-16T00:00:00Z"), includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.feature]),
+                                                         includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.userID, .model]),
+                                                         includeCache: false) == nil)
+        var plain = Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
+        plain.top = nil
+        #expect(PostgresUsageReader.topUserCandidatesSQL(plain, includeCache: false) == nil)
+    }
+}
