@@ -24,6 +24,9 @@ public final class Server: Sendable {
     private let http: HTTPServer
     private let maintenancePool: PostgresPool
     private let compaction: PeriodicTask
+    /// Its own connection: a long retention pass must not hold up compaction.
+    private let storagePool: PostgresPool
+    private let maintenance: PeriodicTask
     private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
         Allocator.trim()
         return false
@@ -49,9 +52,15 @@ public final class Server: Sendable {
         let compactor = RollupCompactor(pool: maintenancePool)
         compaction = PeriodicTask(name: "tokenmeter-compaction", interval: .seconds(configuration.compactionIntervalSeconds),
                                   logger: logger.with(label: "compaction")) { try compactor.compactOnce().backlog }
+        storagePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
+        let maintainer = StorageMaintainer(pool: storagePool, policy: RetentionPolicy(
+            rawDays: configuration.rawRetentionDays, rollupDays: configuration.rollupRetentionDays))
+        maintenance = PeriodicTask(name: "tokenmeter-storage", interval: .seconds(configuration.maintenanceIntervalSeconds),
+                                   logger: logger.with(label: "storage")) { try maintainer.runOnce().backlog }
         executor = BlockingExecutor(name: "tokenmeter-query", threads: configuration.queryThreads, maxQueued: 10_000)
         var limits = IngestLimits()
         limits.textCapBytes = configuration.textCapBytes
+        limits.maxAgeSeconds = Double(configuration.rawRetentionDays) * 86_400
         let keys = PostgresKeyStore(pool: readPool)
         let overrides = PostgresPriceOverrides(pool: readPool)
         let readPool = self.readPool
@@ -86,6 +95,7 @@ public final class Server: Sendable {
     public func start() throws {
         committer.start()
         compaction.start()
+        maintenance.start()
         memoryTrim.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
@@ -98,12 +108,14 @@ public final class Server: Sendable {
         http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
         committer.shutdown()
         compaction.stop()
+        maintenance.stop()
         memoryTrim.stop()
         executor.shutdown()
         writePool.close()
         readPool.close()
         if queryPool !== readPool { queryPool.close() }
         maintenancePool.close()
+        storagePool.close()
         logger.info("shut down cleanly")
     }
 
