@@ -95,13 +95,21 @@ public final class StorageMaintainer: Sendable {
                     pass.backlog = true
                     return total
                 }
-                let n = try connection.query(statement).rows.first?.decode(Int.self, column: "n") ?? 0
+                let n = try connection.transaction { tx in
+                    try tx.execute(StorageMaintainer.indexJoinsOnly)
+                    return try tx.query(statement).rows.first?.decode(Int.self, column: "n") ?? 0
+                }
                 if n > 0 { budget -= 1 }
                 total += n
                 if n < batchSize { return total }
             }
         }
     }
+
+    /// A batch joins a few thousand ids against tables of millions of rows (texts, old partitions):
+    /// estimating the batch from its LIMIT, the planner would hash-join over a full scan of the big
+    /// side on every batch. Index lookups per id are what a bounded batch needs.
+    static let indexJoinsOnly = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 
     /// Midnight UTC of the day `date` falls in.
     static func startOfDay(_ date: Date) -> Date {
