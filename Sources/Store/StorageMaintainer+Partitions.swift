@@ -70,11 +70,23 @@ extension StorageMaintainer {
             )
             SELECT count(*) AS n FROM gone
             """, binds: [.timestamp(cutoff), limit]))
-        _ = try work.deleteInBatches(PostgresQuery(sql: """
-            WITH gone AS (
-                DELETE FROM otlp_span_texts WHERE ctid = ANY (ARRAY(SELECT ctid FROM otlp_span_texts WHERE ts < $1 LIMIT $2)) RETURNING 1
-            )
-            SELECT count(*) AS n FROM gone
-            """, binds: [.timestamp(cutoff), limit]))
+        _ = try work.deleteInBatches(PostgresQuery(sql: StorageMaintainer.orphanLogTextsSQL(projectFilter: ""), binds: [.timestamp(cutoff), limit]))
+    }
+
+    /// Deletes up to `$2` OTLP log-record texts older than `$1` (of project `$3` when filtered), and
+    /// the `event_texts` they built for spans that never arrived (no id in the registry). Texts of
+    /// spans that did arrive go with their events.
+    static func orphanLogTextsSQL(projectFilter: String) -> String {
+        """
+        WITH gone AS (
+            DELETE FROM otlp_span_texts WHERE ctid = ANY (ARRAY(SELECT ctid FROM otlp_span_texts WHERE \(projectFilter)ts < $1 LIMIT $2))
+            RETURNING project_id, event_id
+        ), texts AS (
+            DELETE FROM event_texts x USING (SELECT DISTINCT project_id, event_id FROM gone) g
+            WHERE x.project_id = g.project_id AND x.event_id = g.event_id
+              AND NOT EXISTS (SELECT 1 FROM event_ids d WHERE d.project_id = g.project_id AND d.event_id = g.event_id)
+        )
+        SELECT count(*) AS n FROM gone
+        """
     }
 }

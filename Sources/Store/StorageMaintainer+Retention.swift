@@ -31,13 +31,8 @@ extension StorageMaintainer {
                 )
                 SELECT count(*) AS n FROM gone
                 """, binds: binds))
-            _ = try work.deleteInBatches(PostgresQuery(sql: """
-                WITH gone AS (
-                    DELETE FROM otlp_span_texts WHERE ctid = ANY (ARRAY(SELECT ctid FROM otlp_span_texts WHERE project_id = $1 AND ts < $2 LIMIT $3))
-                    RETURNING 1
-                )
-                SELECT count(*) AS n FROM gone
-                """, binds: binds))
+            _ = try work.deleteInBatches(PostgresQuery(sql: StorageMaintainer.orphanLogTextsSQL(projectFilter: "project_id = $3 AND "),
+                                                       binds: [.timestamp(cutoff), .int(Int64(work.batchSize)), .int(project)]))
         }
     }
 

@@ -123,6 +123,14 @@ struct StorageMaintainerTests {
         let daily = try server.rows("/v1/usage?\(range)&interval=day")
         #expect(before.first?.int("calls") == 4)
         #expect(try server.sqlValue("SELECT count(*) FROM event_texts") == "1")
+        // Log-record texts of a span that never arrived, as the OTLP log path stores them.
+        _ = try server.sqlRows("""
+            INSERT INTO otlp_span_texts (project_id, event_id, record_key, ts, seq, role, body)
+            VALUES ($1, '00000000-0000-4000-8000-00000000000a', gen_random_uuid(), now() - interval '5 days', 0, 'prompt', '"orphan"')
+            """, [.int(server.project.rawValue)])
+        _ = try server.sqlRows("""
+            INSERT INTO event_texts (project_id, event_id, prompt, truncated) VALUES ($1, '00000000-0000-4000-8000-00000000000a', '["orphan"]', false)
+            """, [.int(server.project.rawValue)])
 
         let pass = try Self.pass(maintainer, now: now)
         #expect(pass.partitionsDropped >= 2)
@@ -134,6 +142,7 @@ struct StorageMaintainerTests {
         #expect(try server.sqlRows("SELECT request_id FROM events").map { $0["request_id"] ?? nil } == ["new-1"])
         #expect(try server.sqlValue("SELECT count(*) FROM event_ids") == "1")
         #expect(try server.sqlValue("SELECT count(*) FROM event_texts") == "0")
+        #expect(try server.sqlValue("SELECT count(*) FROM otlp_span_texts") == "0")
         // The rollups still hold every call: the same answers as before.
         #expect(try server.rows("/v1/usage?\(range)&group_by=feature") == before)
         #expect(try server.rows("/v1/usage?\(range)&interval=day") == daily)
