@@ -4,9 +4,12 @@ import TokenmeterCore
 
 /// Daily partitions of `events`: created ahead, dropped whole past the raw retention.
 extension StorageMaintainer {
-    /// DDL waits at most this long for its lock, then gives up until the next pass, so a long
-    /// query never makes ingest queue up behind a waiting ATTACH or DROP.
-    static let lockTimeout = "SET LOCAL lock_timeout = '5s'"
+    /// DDL waits at most this long for its locks, then gives up until the next pass. ATTACH takes
+    /// only a SHARE UPDATE EXCLUSIVE lock on `events` (ingest and queries go on); DROP takes an
+    /// ACCESS EXCLUSIVE one, and while it waits behind a long query, ingest queues behind it: so
+    /// drops wait briefly.
+    static let attachLockTimeout = "SET LOCAL lock_timeout = '5s'"
+    static let dropLockTimeout = "SET LOCAL lock_timeout = '1s'"
 
     /// The UTC days from yesterday to `partitionsAheadDays` after today, as `YYYY-MM-DD`.
     func daysToCover(now: Date) -> [String] {
@@ -23,7 +26,7 @@ extension StorageMaintainer {
             """, binds: [])).rows.compactMap { $0["relname"] })
         for day in daysToCover(now: now) where !existing.contains("events_p" + day.replacingOccurrences(of: "-", with: "")) {
             let created = try work.connection.transaction { tx in
-                try tx.execute(StorageMaintainer.lockTimeout)
+                try tx.execute(StorageMaintainer.attachLockTimeout)
                 return try tx.query(PostgresQuery(sql: "SELECT tm_ensure_event_partition($1::date) AS created", binds: [.text(day)]))
                     .rows.first?.decode(Bool.self, column: "created") ?? false
             }
@@ -56,7 +59,7 @@ extension StorageMaintainer {
             """, binds: [.timestamp(cutoff), limit]))
         while work.budget > 0 {
             let dropped = try work.connection.transaction { tx in
-                try tx.execute(StorageMaintainer.lockTimeout)
+                try tx.execute(StorageMaintainer.dropLockTimeout)
                 return try tx.query(PostgresQuery(sql: "SELECT tm_drop_event_partitions($1, 10) AS n", binds: [.timestamp(cutoff)]))
                     .rows.first?.decode(Int.self, column: "n") ?? 0
             }
