@@ -55,8 +55,19 @@ public final class Server: Sendable {
         storagePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
         let maintainer = StorageMaintainer(pool: storagePool, policy: RetentionPolicy(
             rawDays: configuration.rawRetentionDays, rollupDays: configuration.rollupRetentionDays))
+        let storageLogger = logger.with(label: "storage")
         maintenance = PeriodicTask(name: "tokenmeter-storage", interval: .seconds(configuration.maintenanceIntervalSeconds),
-                                   logger: logger.with(label: "storage")) { try maintainer.runOnce().backlog }
+                                   logger: storageLogger) {
+            let pass = try maintainer.runOnce()
+            if pass.didWork {
+                storageLogger.info("storage maintenance", [
+                    "partitions.created": String(pass.partitionsCreated), "partitions.dropped": String(pass.partitionsDropped),
+                    "events.deleted": String(pass.eventsDeleted), "ids.expired": String(pass.idsExpired),
+                    "rollups.deleted": String(pass.rollupRowsDeleted), "backlog": String(pass.backlog),
+                ])
+            }
+            return pass.backlog
+        }
         executor = BlockingExecutor(name: "tokenmeter-query", threads: configuration.queryThreads, maxQueued: 10_000)
         var limits = IngestLimits()
         limits.textCapBytes = configuration.textCapBytes

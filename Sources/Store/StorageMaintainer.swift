@@ -57,6 +57,15 @@ public final class StorageMaintainer: Sendable {
         public var rollupRowsDeleted = 0
         /// True when the statement budget ran out before everything due was done: run again soon.
         public var backlog = false
+
+        public init(ran: Bool = true) {
+            self.ran = ran
+        }
+
+        /// Whether the pass created, dropped or deleted anything.
+        public var didWork: Bool {
+            partitionsCreated + partitionsDropped + eventsDeleted + idsExpired + rollupRowsDeleted > 0
+        }
     }
 
     /// One pass at `now` (injected for tests; the server passes the clock).
