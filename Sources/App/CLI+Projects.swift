@@ -3,17 +3,19 @@ import Postgres
 import Store
 import TokenmeterCore
 
-/// `tokenmeter projects settings NAME [--store-text on|off] [--redact all|none|KIND,KIND…]`: shows
-/// (and with options, changes) what the project keeps of prompts and responses. Running servers
-/// apply a change within 5 s.
+/// `tokenmeter projects settings NAME [--store-text on|off] [--redact all|none|KIND,KIND…]
+/// [--raw-retention-days N|default]`: shows (and with options, changes) what the project keeps of
+/// prompts and responses, and for how long its raw events are kept. Running servers apply a text
+/// change within 5 s, a retention change at their next storage pass.
 extension CLI {
     static func projects(_ arguments: [String], configuration: Configuration, logger: Logger) throws -> Int32 {
         guard arguments.first == "settings", arguments.count >= 2, !arguments[1].hasPrefix("--") else {
-            throw UsageError(message: "projects takes: settings NAME [--store-text on|off] [--redact all|none|KIND,KIND...]")
+            throw UsageError(message: "projects takes: settings NAME [--store-text on|off] [--redact all|none|KIND,KIND...] [--raw-retention-days N|default]")
         }
         let name = try projectName(arguments[1])
         var storeText: Bool?
         var redact: Set<RedactionKind>?
+        var retention: Int??
         var i = 2
         while i < arguments.count {
             let option = arguments[i]
@@ -25,6 +27,8 @@ extension CLI {
                 storeText = value == "on"
             case "--redact":
                 redact = try redactionKinds(value)
+            case "--raw-retention-days":
+                retention = try rawRetentionDays(value)
             default:
                 throw UsageError(message: "unknown option \(option) for projects settings")
             }
@@ -35,6 +39,11 @@ extension CLI {
         let pool = try migratedPool(database, configuration: configuration, logger: logger)
         defer { pool.close() }
         let settings = PostgresProjectSettings(pool: pool)
+        let retentionSettings = PostgresRetentionSettings(pool: pool)
+        if let retention, try !retentionSettings.setRawRetention(projectNamed: name, days: retention) {
+            printError("tokenmeter: there is no project \"\(name)\"")
+            return 1
+        }
         // Without options this only reads: an update that sets nothing returns the current values.
         guard let policy = try settings.update(projectNamed: name, storeText: storeText, redact: redact) else {
             printError("tokenmeter: there is no project \"\(name)\"")
@@ -42,8 +51,19 @@ extension CLI {
         }
         print("store_text\t\(policy.storeText ? "on" : "off")")
         print("redact\t\(policy.redactor.kinds.isEmpty ? "none" : policy.redactor.kinds.sorted().map(\.rawValue).joined(separator: ","))")
+        let days = try retentionSettings.rawRetention(projectNamed: name).rawRetentionDays
+        print("raw_retention_days\t\(days.map(String.init) ?? "default")")
         fflush(nil)
         return 0
+    }
+
+    /// `default` (the server's retention) or a number of days.
+    static func rawRetentionDays(_ value: String) throws -> Int? {
+        if value == "default" { return nil }
+        guard let days = Int(value), (1...3650).contains(days) else {
+            throw UsageError(message: "--raw-retention-days takes default or a number of days from 1 to 3650")
+        }
+        return days
     }
 
     static func redactionKinds(_ value: String) throws -> Set<RedactionKind> {

@@ -84,7 +84,9 @@ public enum CLI {
                tokenmeter keys rotate --project NAME --kind ingest|read [--grace-seconds N]
                                                  a new key (printed), the others of that kind revoked after N seconds
                tokenmeter projects settings NAME [--store-text on|off] [--redact all|none|email,phone,card,iban,secret]
-                                                 show or change what the project keeps of prompts and responses
+                                                 [--raw-retention-days N|default]
+                                                 show or change what the project keeps of prompts and responses,
+                                                 and for how many days it keeps raw events
                tokenmeter version
 
         options (flag, environment variable, meaning):

@@ -29,6 +29,14 @@ public struct Configuration: Sendable, Equatable {
     public var databaseWaitSeconds = 30
     /// How often delta rows of per-user rollups and latency sketches are folded (RollupCompactor).
     public var compactionIntervalSeconds = 10
+    /// Raw events (and their texts and dedup ids) older than this many days are dropped, and ingest
+    /// refuses events older than it. (The flag is `--retention-raw-days`: `--raw-retention-days` is
+    /// the per-project option of `projects settings`.)
+    public var rawRetentionDays = 30
+    /// Rollup and sketch rows older than this many days are deleted; at least `rawRetentionDays`.
+    public var rollupRetentionDays = 400
+    /// How often the storage maintainer creates partitions ahead and applies retention.
+    public var maintenanceIntervalSeconds = 3_600
     /// Bearer token of the admin API (`/v1/admin/…`); nil disables it.
     public var adminToken: String?
     /// Failed authentications per client address and minute before unknown keys get 429 (0: off).
@@ -122,6 +130,15 @@ public struct Configuration: Sendable, Equatable {
         Setting(flag: "--database-wait-seconds", env: "TOKENMETER_DATABASE_WAIT_SECONDS", help: "how long start-up waits for the database (default 30)") { c, v in
             c.databaseWaitSeconds = try integer("TOKENMETER_DATABASE_WAIT_SECONDS", v, in: 0...3600)
         },
+        Setting(flag: "--retention-raw-days", env: "TOKENMETER_RAW_RETENTION_DAYS", help: "days raw events are kept; older ones are refused at ingest (default 30)") { c, v in
+            c.rawRetentionDays = try integer("TOKENMETER_RAW_RETENTION_DAYS", v, in: 1...3650)
+        },
+        Setting(flag: "--retention-rollup-days", env: "TOKENMETER_ROLLUP_RETENTION_DAYS", help: "days rollups are kept, at least the raw retention (default 400)") { c, v in
+            c.rollupRetentionDays = try integer("TOKENMETER_ROLLUP_RETENTION_DAYS", v, in: 1...36500)
+        },
+        Setting(flag: "--maintenance-interval-seconds", env: "TOKENMETER_MAINTENANCE_INTERVAL_SECONDS", help: "how often partitions are created ahead and retention applied (default 3600)") { c, v in
+            c.maintenanceIntervalSeconds = try integer("TOKENMETER_MAINTENANCE_INTERVAL_SECONDS", v, in: 10...86_400)
+        },
         Setting(flag: "--admin-token", env: "TOKENMETER_ADMIN_TOKEN", help: "bearer token of the admin API, at least 24 characters (unset: no admin API)") { c, v in
             guard v.isEmpty || (24...256).contains(v.utf8.count), v.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
                 throw ConfigurationError(description: "TOKENMETER_ADMIN_TOKEN must be 24-256 printable ASCII characters without spaces")
@@ -159,6 +176,10 @@ public struct Configuration: Sendable, Equatable {
                 rest.append(argument)
             }
             i += 1
+        }
+        // Rollups answer the ranges raw events no longer can; dropping them first would lose data.
+        guard configuration.rollupRetentionDays >= configuration.rawRetentionDays else {
+            throw ConfigurationError(description: "TOKENMETER_ROLLUP_RETENTION_DAYS (\(configuration.rollupRetentionDays)) must be at least TOKENMETER_RAW_RETENTION_DAYS (\(configuration.rawRetentionDays))")
         }
         return (configuration, rest)
     }

@@ -26,6 +26,9 @@ public final class Server: Sendable {
     private let compaction: PeriodicTask
     /// Set when an explicit dashboards directory could not be read; `start` reports it.
     private let dashboardError: (any Error)?
+    /// Its own connection: a long retention pass must not hold up compaction.
+    private let storagePool: PostgresPool
+    private let maintenance: PeriodicTask
     private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
         Allocator.trim()
         return false
@@ -51,9 +54,26 @@ public final class Server: Sendable {
         let compactor = RollupCompactor(pool: maintenancePool)
         compaction = PeriodicTask(name: "tokenmeter-compaction", interval: .seconds(configuration.compactionIntervalSeconds),
                                   logger: logger.with(label: "compaction")) { try compactor.compactOnce().backlog }
+        storagePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
+        let maintainer = StorageMaintainer(pool: storagePool, policy: RetentionPolicy(
+            rawDays: configuration.rawRetentionDays, rollupDays: configuration.rollupRetentionDays))
+        let storageLogger = logger.with(label: "storage")
+        maintenance = PeriodicTask(name: "tokenmeter-storage", interval: .seconds(configuration.maintenanceIntervalSeconds),
+                                   logger: storageLogger) {
+            let pass = try maintainer.runOnce()
+            if pass.didWork {
+                storageLogger.info("storage maintenance", [
+                    "partitions.created": String(pass.partitionsCreated), "partitions.dropped": String(pass.partitionsDropped),
+                    "events.deleted": String(pass.eventsDeleted), "ids.expired": String(pass.idsExpired),
+                    "rollups.deleted": String(pass.rollupRowsDeleted), "backlog": String(pass.backlog),
+                ])
+            }
+            return pass.backlog
+        }
         executor = BlockingExecutor(name: "tokenmeter-query", threads: configuration.queryThreads, maxQueued: 10_000)
         var limits = IngestLimits()
         limits.textCapBytes = configuration.textCapBytes
+        limits.maxAgeSeconds = Double(configuration.rawRetentionDays) * 86_400
         let keys = PostgresKeyStore(pool: readPool)
         let overrides = PostgresPriceOverrides(pool: readPool)
         let readPool = self.readPool
@@ -102,6 +122,7 @@ public final class Server: Sendable {
         if let dashboardError { throw dashboardError }
         committer.start()
         compaction.start()
+        maintenance.start()
         memoryTrim.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
@@ -114,12 +135,14 @@ public final class Server: Sendable {
         http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
         committer.shutdown()
         compaction.stop()
+        maintenance.stop()
         memoryTrim.stop()
         executor.shutdown()
         writePool.close()
         readPool.close()
         if queryPool !== readPool { queryPool.close() }
         maintenancePool.close()
+        storagePool.close()
         logger.info("shut down cleanly")
     }
 

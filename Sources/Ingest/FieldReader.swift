@@ -96,10 +96,7 @@ struct FieldReader {
         default:
             throw reject(name, "must be an RFC 3339 timestamp or epoch milliseconds")
         }
-        let earliest = Date(timeIntervalSince1970: 946_684_800) // 2000-01-01
-        guard date >= earliest, date <= receivedAt.addingTimeInterval(limits.maxClockSkewSeconds) else {
-            throw reject(name, "is out of range (2000-01-01 up to 24 hours ahead of the server clock)")
-        }
+        if let problem = limits.timestampProblem(date, receivedAt: receivedAt) { throw reject(name, problem) }
         return date
     }
 

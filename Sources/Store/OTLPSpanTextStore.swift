@@ -6,6 +6,8 @@ import TokenmeterCore
 /// Keeps the prompt/completion messages of OTLP log records (`otlp_span_texts`, migration 0003)
 /// and rebuilds the `event_texts` row of each span they belong to, in one transaction, so the
 /// texts show in `/v1/requests/{id}` whether the span was written before or after its logs.
+/// `events` is partitioned by time and has no index on the event id alone: the id registry gives
+/// each span's ts, so the flag update reaches its row through (project, ts, id).
 public final class PostgresSpanTextStore: SpanTextStore {
     private let pool: PostgresPool
 
@@ -37,8 +39,10 @@ public final class PostgresSpanTextStore: SpanTextStore {
             ON CONFLICT (project_id, event_id) DO UPDATE
             SET prompt = coalesce(EXCLUDED.prompt, x.prompt), response = coalesce(EXCLUDED.response, x.response)
         )
-        UPDATE events SET has_text = true
-        WHERE project_id = $1 AND event_id = ANY ($2::uuid[]) AND NOT has_text
+        UPDATE events e SET has_text = true
+        FROM event_ids d
+        WHERE d.project_id = $1 AND d.event_id = ANY ($2::uuid[])
+          AND e.project_id = d.project_id AND e.ts = d.ts AND e.event_id = d.event_id AND NOT e.has_text
         """
 
     public func attach(_ texts: [SpanText], project: ProjectID) throws {

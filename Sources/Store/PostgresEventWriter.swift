@@ -51,21 +51,28 @@ public final class PostgresEventWriter: EventWriter {
     static let userKeys = ["user_id", "feature", "model", "environment"]
 
     /// Inserts the staged events that are new, and the text of exactly those; returns their ids.
+    /// `events` is partitioned by time, so it cannot hold a unique key on (project, event id): the
+    /// id registry `event_ids` (migration 0011) decides what is new, and only those rows are inserted.
+    /// Concurrent writers of one id serialize on its registry key, as they did on the events key.
     static let insertSQL: String = {
         let columns = eventColumns.joined(separator: ", ")
         return """
-            WITH ins AS (
-                INSERT INTO events (\(columns))
-                SELECT \(columns) FROM tm_stage_events
+            WITH fresh AS (
+                INSERT INTO event_ids (project_id, event_id, ts)
+                SELECT project_id, event_id, ts FROM tm_stage_events
                 ON CONFLICT (project_id, event_id) DO NOTHING
                 RETURNING project_id, event_id
+            ), ins AS (
+                INSERT INTO events (\(columns))
+                SELECT \(eventColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM tm_stage_events s
+                JOIN fresh f ON f.project_id = s.project_id AND f.event_id = s.event_id
             ), texts AS (
                 INSERT INTO event_texts (\(textColumns.joined(separator: ", ")))
                 SELECT \(textColumns.map { "t.\($0)" }.joined(separator: ", ")) FROM tm_stage_texts t
-                JOIN ins ON ins.project_id = t.project_id AND ins.event_id = t.event_id
+                JOIN fresh f ON f.project_id = t.project_id AND f.event_id = t.event_id
                 ON CONFLICT (project_id, event_id) DO NOTHING
             )
-            SELECT project_id, event_id FROM ins
+            SELECT project_id, event_id FROM fresh
             """
     }()
 

@@ -70,11 +70,11 @@ struct PrivacyTests {
     @Test func commandLine() throws {
         let shown = try server.runBinary(["projects", "settings", "test"])
         #expect(shown.status == 0, "\(shown.stderr)")
-        #expect(shown.stdout == "store_text\ton\nredact\tcard,email,iban,phone,secret\n")
+        #expect(shown.stdout == "store_text\ton\nredact\tcard,email,iban,phone,secret\nraw_retention_days\tdefault\n")
         let changed = try server.runBinary(["projects", "settings", "test", "--store-text", "off", "--redact", "phone, secret"])
-        #expect(changed.stdout == "store_text\toff\nredact\tphone,secret\n")
+        #expect(changed.stdout == "store_text\toff\nredact\tphone,secret\nraw_retention_days\tdefault\n")
         let none = try server.runBinary(["projects", "settings", "test", "--redact", "none"])
-        #expect(none.stdout == "store_text\toff\nredact\tnone\n")
+        #expect(none.stdout == "store_text\toff\nredact\tnone\nraw_retention_days\tdefault\n")
         for bad in [["projects", "settings"], ["projects", "settings", "test", "--store-text", "maybe"],
                     ["projects", "settings", "test", "--redact", "emails"], ["projects", "list"]] {
             let result = try server.runBinary(bad)

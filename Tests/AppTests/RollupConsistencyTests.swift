@@ -55,6 +55,8 @@ struct RollupConsistencyTests {
         var configuration = Configuration()
         configuration.port = 0
         configuration.logLevel = .error
+        configuration.rawRetentionDays = 3650
+        configuration.rollupRetentionDays = 3650
         let second = Server(configuration: configuration, connectionString: server.connectionString,
                             logger: Logger(label: "second", minimumLevel: .error), priceBook: try PriceBook.shipped())
         try second.start()

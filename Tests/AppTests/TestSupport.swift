@@ -68,6 +68,9 @@ final class RunningServer: @unchecked Sendable {
         var configuration = Configuration()
         configuration.port = 0
         configuration.logLevel = .error
+        // Fixtures date events months back; the retention tests set their own.
+        configuration.rawRetentionDays = 3650
+        configuration.rollupRetentionDays = 3650
         configure(&configuration)
         let pool = PostgresPool(connectionString: connectionString, size: 1)
         defer { pool.close() }

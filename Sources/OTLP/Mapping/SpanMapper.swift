@@ -145,9 +145,7 @@ public struct SpanMapper: Sendable {
         guard span.startTimeUnixNano > 0 else { throw Problem("start_time_unix_nano is missing") }
         guard span.endTimeUnixNano >= span.startTimeUnixNano else { throw Problem("end_time_unix_nano is before start_time_unix_nano") }
         let start = Date(timeIntervalSince1970: Double(span.startTimeUnixNano / 1_000) / 1_000_000)
-        guard start >= Date(timeIntervalSince1970: 946_684_800), start <= receivedAt.addingTimeInterval(limits.maxClockSkewSeconds) else {
-            throw Problem("start time is out of range (2000-01-01 up to 24 hours ahead of the server clock)")
-        }
+        if let problem = limits.timestampProblem(start, receivedAt: receivedAt) { throw Problem("start time " + problem) }
         let latencyMs = Double(span.endTimeUnixNano - span.startTimeUnixNano) / 1_000_000
         guard latencyMs <= limits.maxLatencyMs else { throw Problem("the span lasts longer than \(Int(limits.maxLatencyMs / 1000)) s") }
 

@@ -1,0 +1,46 @@
+import Postgres
+import TokenmeterCore
+
+/// Per-project raw-event retention (`project_settings.raw_retention_days`, migration 0011), applied
+/// by `StorageMaintainer`. nil means the server's retention.
+public final class PostgresRetentionSettings: Sendable {
+    private let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// What a project keeps; `exists` is false when there is no such project.
+    public struct Setting: Sendable, Equatable {
+        public var exists: Bool
+        public var rawRetentionDays: Int?
+    }
+
+    /// The project's raw retention in days (nil: the server's).
+    public func rawRetention(projectNamed name: String) throws -> Setting {
+        try storage {
+            try pool.withConnection { connection in
+                let result = try connection.query(PostgresQuery(sql: """
+                    SELECT s.raw_retention_days FROM projects p LEFT JOIN project_settings s ON s.project_id = p.id WHERE p.name = $1
+                    """, binds: [.text(name)]))
+                guard let row = result.rows.first else { return Setting(exists: false) }
+                return Setting(exists: true, rawRetentionDays: try row.decode(Int?.self, column: "raw_retention_days"))
+            }
+        }
+    }
+
+    /// Sets the project's raw retention (nil: back to the server's); false when there is no such project.
+    public func setRawRetention(projectNamed name: String, days: Int?) throws -> Bool {
+        try storage {
+            try pool.withConnection { connection in
+                let result = try connection.query(PostgresQuery(sql: """
+                    INSERT INTO project_settings AS s (project_id, raw_retention_days)
+                    SELECT id, $2::integer FROM projects WHERE name = $1
+                    ON CONFLICT (project_id) DO UPDATE SET raw_retention_days = EXCLUDED.raw_retention_days, updated_at = now()
+                    RETURNING project_id
+                    """, binds: [.text(name), days.map { .int(Int64($0)) } ?? .null]))
+                return !result.rows.isEmpty
+            }
+        }
+    }
+}
