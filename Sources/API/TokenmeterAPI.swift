@@ -26,6 +26,8 @@ public struct APIDependencies: Sendable {
     public var admin: AdminDependencies?
     /// The OTLP/HTTP receiver (`/v1/traces`, `/v1/logs`); nil answers them 404.
     public var otlp: OTLPDependencies?
+    /// Alert rules, budgets, incidents and destinations; nil answers their routes 404.
+    public var alerts: AlertDependencies?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
@@ -61,6 +63,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case latency, top, cache, requests, session, user
         case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"
         case otlpTraces = "otlp_traces", otlpLogs = "otlp_logs"
+        case alertRules = "alert_rules", alertRule = "alert_rule", budgets, budget, budgetStatus = "budget_status", alerts
+        case alertDestinations = "alert_destinations", alertDeliveries = "alert_deliveries", adminEvaluate = "admin_evaluate"
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -85,7 +89,7 @@ public final class TokenmeterAPI: HTTPResponder {
             if let model = parameter(of: path, after: "/v1/prices/") { return (.price, ["PUT"], model) }
             if let id = parameter(of: path, after: "/v1/sessions/") { return (.session, ["GET", "HEAD"], id) }
             if let id = parameter(of: path, after: "/v1/users/") { return (.user, ["GET", "HEAD"], id) }
-            return adminRoute(for: path)
+            return adminRoute(for: path) ?? alertRoute(for: path)
         }
     }
 
@@ -151,6 +155,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case .adminKeys, .adminKeyRotation, .adminKey, .adminProjectSettings: respond(try admin(route, parameter: parameter, request: request))
         case .otlpTraces: otlpExport(.traces, request, respond: respond)
         case .otlpLogs: otlpExport(.logs, request, respond: respond)
+        case .alertRules, .alertRule, .budgets, .budget, .budgetStatus, .alerts, .alertDestinations, .alertDeliveries, .adminEvaluate:
+            respond(try alertsRoute(route, parameter: parameter, request: request))
         case .root, .healthz, .metrics, .version: respond(APIError.notFound("no route").response)
         }
     }
@@ -183,12 +189,17 @@ public final class TokenmeterAPI: HTTPResponder {
             for path in ["POST /v1/events", "POST /v1/traces", "POST /v1/logs", "GET /v1/usage", "GET /v1/latency", "GET /v1/cache", "GET /v1/top",
                          "GET /v1/requests", "GET /v1/requests/{request_id}", "GET /v1/sessions/{session_id}", "GET /v1/users/{user_id}",
                          "GET /v1/prices", "PUT /v1/prices/{model}", "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
+            if deps.alerts != nil {
+                for path in ["GET /v1/alerts", "GET /v1/alert-rules", "PUT /v1/alert-rules/{rule}", "GET /v1/budgets", "PUT, DELETE /v1/budgets/{id}",
+                             "GET /v1/budgets/{id}/status", "GET, PUT /v1/alert-destinations", "GET /v1/alert-deliveries"] { w.string(path) }
+            }
             w.endArray()
             w.key("openapi"); w.string("openapi.yaml in the repository")
             w.key("admin"); w.beginArray()
             if deps.admin != nil {
                 for path in ["GET, POST /v1/admin/keys", "POST /v1/admin/keys/rotate", "DELETE /v1/admin/keys/{id}",
                              "GET, PUT /v1/admin/projects/{name}/settings"] { w.string(path) }
+                if deps.alerts?.evaluate != nil { w.string("POST /v1/admin/evaluate") }
             }
             w.endArray()
         }

@@ -1,4 +1,6 @@
 import API
+import Delivery
+import Detection
 import Foundation
 import HTTP
 import Ingest
@@ -24,6 +26,9 @@ public final class Server: Sendable {
     private let http: HTTPServer
     private let maintenancePool: PostgresPool
     private let compaction: PeriodicTask
+    private let alertPool: PostgresPool
+    private let alertEvaluation: PeriodicTask?
+    private let delivery: DeliveryService
     private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
         Allocator.trim()
         return false
@@ -67,6 +72,12 @@ public final class Server: Sendable {
         // (sized to those threads) cannot run dry under them.
         dependencies.otlp = OTLPDependencies(options: OTLPMappingOptions(limits: limits, featureAttribute: configuration.otlpFeatureAttribute),
                                              spanTexts: PostgresSpanTextStore(pool: readPool))
+        let alerts = Server.alerting(configuration: configuration, connectionString: connectionString, logger: logger, metrics: metrics,
+                                     usage: PostgresUsageReader(pool: queryPool))
+        alertPool = alerts.pool
+        alertEvaluation = alerts.loop
+        delivery = alerts.delivery
+        dependencies.alerts = alerts.dependencies
         let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
@@ -87,6 +98,8 @@ public final class Server: Sendable {
         committer.start()
         compaction.start()
         memoryTrim.start()
+        delivery.start()
+        alertEvaluation?.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
     }
@@ -98,12 +111,15 @@ public final class Server: Sendable {
         http.shutdown(gracePeriod: .seconds(configuration.shutdownGraceSeconds))
         committer.shutdown()
         compaction.stop()
+        alertEvaluation?.stop()
+        delivery.stop()
         memoryTrim.stop()
         executor.shutdown()
         writePool.close()
         readPool.close()
         if queryPool !== readPool { queryPool.close() }
         maintenancePool.close()
+        alertPool.close()
         logger.info("shut down cleanly")
     }
 
