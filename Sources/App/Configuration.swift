@@ -40,6 +40,8 @@ public struct Configuration: Sendable, Equatable {
     public var alertDashboardURL: String?
     /// First retry delay of a failed notification, doubled per attempt (Retry-After wins).
     public var alertDeliveryBackoffSeconds = 10
+    /// Time for one webhook attempt, connection included; a receiver slower than this is retried.
+    public var alertDeliveryTimeoutSeconds = 10
     /// Refuse webhook URLs that resolve to loopback, private or link-local addresses (SSRF guard).
     public var alertBlockPrivateAddresses = false
 
@@ -149,6 +151,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--alert-delivery-backoff-seconds", env: "TOKENMETER_ALERT_DELIVERY_BACKOFF_SECONDS", help: "first retry delay of a failed notification (default 10)") { c, v in
             c.alertDeliveryBackoffSeconds = try integer("TOKENMETER_ALERT_DELIVERY_BACKOFF_SECONDS", v, in: 1...3600)
+        },
+        Setting(flag: "--alert-delivery-timeout-seconds", env: "TOKENMETER_ALERT_DELIVERY_TIMEOUT_SECONDS", help: "time for one webhook attempt (default 10)") { c, v in
+            c.alertDeliveryTimeoutSeconds = try integer("TOKENMETER_ALERT_DELIVERY_TIMEOUT_SECONDS", v, in: 1...300)
         },
         Setting(flag: "--alert-block-private-addresses", env: "TOKENMETER_ALERT_BLOCK_PRIVATE_ADDRESSES", help: "refuse webhooks to private/loopback addresses: true or false (default false)") { c, v in
             guard let flag = Bool(v) else { throw ConfigurationError(description: "TOKENMETER_ALERT_BLOCK_PRIVATE_ADDRESSES must be true or false") }

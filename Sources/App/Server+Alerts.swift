@@ -29,6 +29,8 @@ extension Server {
 
         var deliveryConfiguration = DeliveryConfiguration()
         deliveryConfiguration.backoffBase = Double(configuration.alertDeliveryBackoffSeconds)
+        deliveryConfiguration.totalTimeout = Double(configuration.alertDeliveryTimeoutSeconds)
+        deliveryConfiguration.connectTimeout = min(deliveryConfiguration.connectTimeout, deliveryConfiguration.totalTimeout)
         deliveryConfiguration.blockPrivateAddresses = configuration.alertBlockPrivateAddresses
         let counters = DeliveryCounters()
         let deliverer = Deliverer(pool: pool, transport: CurlTransport(configuration: deliveryConfiguration),
