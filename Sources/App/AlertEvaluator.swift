@@ -27,6 +27,10 @@ final class AlertEvaluator: Sendable {
     /// Series-detector answers per project for the minute they judged: minute rollups change only
     /// once a minute closes, so rounds within one minute (every 10 s) reuse them.
     private let seriesCache = Mutex<[Int64: (minute: Int, evaluations: [Evaluation])]>([:])
+    /// Spend-spike noise calibrations per scope and hour: calibrating scans a week of windows,
+    /// which is most of a round's work when done every minute (the detector's own advice).
+    private let history = MinuteHistory()
+    private let calibrations = Mutex<[Scope: (hour: Int, calibration: SpendCalibration)]>([:])
 
     /// "tm_alrt" in ASCII; any constant shared by every instance.
     static let advisoryLockKey: Int64 = 0x746D_5F61_6C72_74
@@ -116,6 +120,19 @@ final class AlertEvaluator: Sendable {
         return evaluations
     }
 
+    /// The scope's spend calibration, recomputed when the hour changes (or the window length
+    /// the scope's volume calls for does: the detector then calibrates itself).
+    private func calibration(_ series: MinuteSeries, _ parameters: SpendSpikeParameters, _ watermark: Date) -> SpendCalibration {
+        let hour = Minutes.of(watermark) / Minutes.perHour
+        if let cached = calibrations.withLock({ $0[series.scope] }), cached.hour == hour { return cached.calibration }
+        let fresh = SpendSpike.calibrate(series, parameters: parameters, now: watermark)
+        calibrations.withLock { cache in
+            if cache.count > 100_000 { cache.removeAll() }
+            cache[series.scope] = (hour, fresh)
+        }
+        return fresh
+    }
+
     /// Rules judged per scope (project, feature, model) see one incident several times: errors of
     /// the only feature breach the project too. When the project-wide scope breaches, narrower
     /// breaches of the same rule become "elevated": an incident already firing there stays
@@ -141,8 +158,9 @@ final class AlertEvaluator: Sendable {
         var evaluations: [Evaluation] = []
         let spend = settings.spendSpike, retries = settings.retryStorm
         let latency = settings.latency(.latency), ttft = settings.latency(.timeToFirstToken)
-        for series in try signals.minuteSeries(project: project, watermark: watermark, on: tx) {
-            evaluations.append(SpendSpike.evaluate(series, parameters: spend, now: watermark))
+        for series in try history.series(project: project, watermark: watermark, reader: signals, on: tx) {
+            evaluations.append(SpendSpike.evaluate(series, parameters: spend, calibration: calibration(series, spend, watermark),
+                                                   now: watermark))
             evaluations.append(RetryStorm.evaluate(series, parameters: retries, now: watermark))
             evaluations.append(LatencyRegression.evaluate(series, metric: .latency, parameters: latency, now: watermark))
             evaluations.append(LatencyRegression.evaluate(series, metric: .timeToFirstToken, parameters: ttft, now: watermark))

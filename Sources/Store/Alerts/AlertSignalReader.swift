@@ -34,22 +34,42 @@ public struct AlertSignalReader: Sendable {
             """).rows.map { ProjectID(try $0.decode(Int64.self, column: "project_id")) }
     }
 
-    /// Per-minute series of the project, each feature and each model, over the minutes before
-    /// the one containing `watermark`.
-    public func minuteSeries(project: ProjectID, watermark: Date, on connection: PostgresConnection) throws -> [MinuteSeries] {
+    /// Per-minute series of the project, each feature and each model, over the `historyMinutes`
+    /// before the minute containing `watermark`; with `loadingFrom`, only the minutes from there
+    /// on are read (a caller keeping the older ones merges them), `since` still describes the
+    /// whole history.
+    public func minuteSeries(project: ProjectID, watermark: Date, loadingFrom: Int? = nil,
+                             on connection: PostgresConnection) throws -> [MinuteSeries] {
         let end = Minutes.of(watermark)
-        let start = end - historyMinutes
+        let history = end - historyMinutes
+        let start = min(max(history, loadingFrom ?? history), end)
+        let width = end - start
         let from = Minutes.date(start), to = Minutes.date(end)
         let first = try connection.query("""
             SELECT min(bucket) AS first FROM rollup_day WHERE project_id = \(project.rawValue)
             """).rows.first?.decode(Date?.self, column: "first")
-        let since = max(start, first.map { Minutes.of($0) } ?? end)
+        let since = max(history, first.map { Minutes.of($0) } ?? end)
 
-        var buckets: [Scope: [Int: MinuteBucket]] = [:]
-        let projectScope = Scope(project: project)
-        func scopes(feature: String, model: String) -> [Scope] {
-            [projectScope] + (feature.isEmpty ? [] : [projectScope.adding("feature", feature)])
-                + (model.isEmpty ? [] : [projectScope.adding("model", model)])
+        // One array of minutes per scope, indexed by scope then minute offset: rows are folded
+        // in place (nested dictionaries would copy a scope's whole history on every write).
+        var scopes: [Scope] = [Scope(project: project)]
+        var scopeIndex: [Scope: Int] = [scopes[0]: 0]
+        var indicesByKey: [String: [Int]] = [:]
+        var buckets: [[MinuteBucket?]] = [Array(repeating: nil, count: width)]
+        func indices(feature: String, model: String) -> [Int] {
+            let key = feature + "\u{1F}" + model
+            if let known = indicesByKey[key] { return known }
+            var result = [0]
+            for scope in [feature.isEmpty ? nil : scopes[0].adding("feature", feature),
+                          model.isEmpty ? nil : scopes[0].adding("model", model)].compactMap({ $0 }) {
+                if let index = scopeIndex[scope] { result.append(index); continue }
+                scopeIndex[scope] = scopes.count
+                result.append(scopes.count)
+                scopes.append(scope)
+                buckets.append(Array(repeating: nil, count: width))
+            }
+            indicesByKey[key] = result
+            return result
         }
         for row in try connection.query("""
             SELECT bucket, feature, model, sum(calls)::bigint AS calls, sum(cost_pico)::bigint AS cost,
@@ -59,44 +79,55 @@ public struct AlertSignalReader: Sendable {
             GROUP BY bucket, feature, model
             """).rows {
             let minute = Minutes.of(try row.decode(Date.self, column: "bucket"))
-            for scope in scopes(feature: try row.decode(column: "feature"), model: try row.decode(column: "model")) {
-                var bucket = buckets[scope, default: [:]][minute] ?? MinuteBucket(minute: minute)
-                bucket.calls += try row.decode(Int.self, column: "calls")
-                bucket.cost = bucket.cost + Money(picodollars: try row.decode(Int64.self, column: "cost"))
-                bucket.tokens += try row.decode(Int64.self, column: "tokens")
-                bucket.errors += try row.decode(Int.self, column: "errors")
-                bucket.retries += try row.decode(Int.self, column: "retries")
-                bucket.fallbacks += try row.decode(Int.self, column: "fallbacks")
-                buckets[scope, default: [:]][minute] = bucket
+            guard (start..<end).contains(minute) else { continue }
+            let calls: Int = try row.decode(column: "calls"), cost = Money(picodollars: try row.decode(Int64.self, column: "cost"))
+            let tokens: Int64 = try row.decode(column: "tokens"), errors: Int = try row.decode(column: "errors")
+            let retries: Int = try row.decode(column: "retries"), fallbacks: Int = try row.decode(column: "fallbacks")
+            for index in indices(feature: try row.decode(column: "feature"), model: try row.decode(column: "model")) {
+                var bucket = buckets[index][minute - start] ?? MinuteBucket(minute: minute)
+                bucket.calls += calls
+                bucket.cost = bucket.cost + cost
+                bucket.tokens += tokens
+                bucket.errors += errors
+                bucket.retries += retries
+                bucket.fallbacks += fallbacks
+                buckets[index][minute - start] = bucket
             }
         }
         // Latency and TTFT histograms per minute: windows then get an exact p95 by merging.
+        var sketches: [[(latency: LatencySketch?, ttft: LatencySketch?)]] =
+            Array(repeating: Array(repeating: (nil, nil), count: width), count: scopes.count)
         for row in try connection.query("""
             SELECT bucket, feature, model, metric, idx, sum(count)::bigint AS n
             FROM sketch_minute WHERE project_id = \(project.rawValue) AND bucket >= \(from) AND bucket < \(to)
             GROUP BY bucket, feature, model, metric, idx
             """).rows {
             let minute = Minutes.of(try row.decode(Date.self, column: "bucket"))
+            guard (start..<end).contains(minute) else { continue }
             let metric = try row.decode(Int.self, column: "metric")
             let index = try row.decode(Int.self, column: "idx"), count = try row.decode(Int64.self, column: "n")
-            for scope in scopes(feature: try row.decode(column: "feature"), model: try row.decode(column: "model")) {
-                guard var bucket = buckets[scope]?[minute] else { continue }
+            for scope in indices(feature: try row.decode(column: "feature"), model: try row.decode(column: "model")) where scope < sketches.count {
                 if metric == 0 {
-                    var sketch = bucket.latencySketch ?? LatencySketch()
-                    sketch.add(index: index, count: count)
-                    bucket.latencySketch = sketch
+                    if sketches[scope][minute - start].latency == nil { sketches[scope][minute - start].latency = LatencySketch() }
+                    sketches[scope][minute - start].latency!.add(index: index, count: count)
                 } else {
-                    var sketch = bucket.ttftSketch ?? LatencySketch()
-                    sketch.add(index: index, count: count)
-                    bucket.ttftSketch = sketch
+                    if sketches[scope][minute - start].ttft == nil { sketches[scope][minute - start].ttft = LatencySketch() }
+                    sketches[scope][minute - start].ttft!.add(index: index, count: count)
                 }
-                buckets[scope]![minute] = bucket
             }
         }
-        buckets[projectScope, default: [:]] = buckets[projectScope] ?? [:]
-        return buckets.sorted { $0.key.description < $1.key.description }.map {
-            MinuteSeries(scope: $0.key, since: since, buckets: Array($0.value.values))
-        }
+        return scopes.indices.map { index in
+            var present: [MinuteBucket] = []
+            for offset in 0..<width {
+                guard var bucket = buckets[index][offset] else { continue }
+                if index < sketches.count {
+                    bucket.latencySketch = sketches[index][offset].latency
+                    bucket.ttftSketch = sketches[index][offset].ttft
+                }
+                present.append(bucket)
+            }
+            return MinuteSeries(scope: scopes[index], since: since, buckets: present)
+        }.sorted { $0.scope.description < $1.scope.description }
     }
 
     /// The project's cost per hour over the last days, as a minute series holding each hour's
