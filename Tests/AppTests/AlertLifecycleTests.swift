@@ -1,4 +1,5 @@
 import App
+import Detection
 import Foundation
 import JSON
 import Postgres
@@ -67,6 +68,45 @@ struct AlertLifecycleTests {
         #expect(row["fingerprint"]?.stringValue == alert["fingerprint"]?.stringValue)
         #expect(row["links"]?["dashboard"] == .null)
         #expect(try server.get("/v1/alerts?state=firing").json?["alerts"]?.arrayValue?.isEmpty == true)
+    }
+
+    /// Two and a half hours of steady spend, then ×20: one spend-spike notification, at the
+    /// project scope (not one more per feature and model), with value and baseline from the rollups.
+    @Test func spendSpikeFiresOnceAtTheProjectScope() throws {
+        let server = try RunningServer(configure: AlertTest.configure)
+        let receiver = try TestReceiver()
+        try AlertTest.setDestination(server.port, project: "test", url: receiver.url())
+        let t0 = Minutes.date(Minutes.of(Date()) - 200)
+        // 25 calls a minute at $0.001 for 150 minutes ($0.125 per 5 min), then $0.02 a call.
+        for chunk in 0..<5 {
+            let body = (chunk * 30..<(chunk + 1) * 30).map { minute in
+                AlertTest.events(25, at: t0.addingTimeInterval(Double(minute) * 60), costUSD: "0.001", feature: "chat")
+                    .dropFirst().dropLast()
+            }.joined(separator: ",")
+            try AlertTest.ingest(server.port, key: server.ingestKey, "[" + body + "]")
+        }
+        let spike = (150..<156).map { minute in
+            AlertTest.events(25, at: t0.addingTimeInterval(Double(minute) * 60), costUSD: "0.02", feature: "chat").dropFirst().dropLast()
+        }.joined(separator: ",")
+        try AlertTest.ingest(server.port, key: server.ingestKey, "[" + spike + "]")
+
+        // Watermark t0+154 min: the 5-minute window [149, 154) holds 4 spike minutes.
+        let quiet = try AlertTest.evaluate(server.port, at: t0.addingTimeInterval(140 * 60 + 30))
+        #expect(quiet["notifications"]?.int64Value == 0)
+        let round = try AlertTest.evaluate(server.port, at: t0.addingTimeInterval(154 * 60 + 30))
+        #expect(round["notifications"]?.int64Value == 1, "\(round)")
+        #expect(AlertTest.wait { receiver.processed.count >= 1 })
+        usleep(1_000_000)
+        let payloads = AlertTest.payloads(receiver)
+        #expect(payloads.count == 1)
+        let alert = try #require(payloads.first?["alerts"]?[0])
+        #expect(alert["labels"]?["alertname"]?.stringValue == "spend_spike")
+        #expect(alert["labels"]?["feature"] == nil && alert["labels"]?["model"] == nil, "\(alert)")
+        let value = try #require(alert["tokenmeter"]?["value"]?.doubleValue)
+        let baseline = try #require(alert["tokenmeter"]?["baseline"]?.doubleValue)
+        #expect(abs(value - (25 * 0.001 + 4 * 25 * 0.02)) < 1e-9, "\(value)")
+        #expect(abs(baseline - 0.125) < 1e-9, "\(baseline)")
+        #expect(alert["tokenmeter"]?["details"]?["baseline_mode"]?.stringValue == "trailing")
     }
 
     /// The receiver fails (500, 429 with Retry-After, a dropped connection, an answer later than the

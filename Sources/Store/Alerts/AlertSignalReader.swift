@@ -45,10 +45,7 @@ public struct AlertSignalReader: Sendable {
         let start = min(max(history, loadingFrom ?? history), end)
         let width = end - start
         let from = Minutes.date(start), to = Minutes.date(end)
-        let first = try connection.query("""
-            SELECT min(bucket) AS first FROM rollup_day WHERE project_id = \(project.rawValue)
-            """).rows.first?.decode(Date?.self, column: "first")
-        let since = max(history, first.map { Minutes.of($0) } ?? end)
+        let since = max(history, try Self.firstMinute(project: project, on: connection) ?? end)
 
         // One array of minutes per scope, indexed by scope then minute offset: rows are folded
         // in place (nested dictionaries would copy a scope's whole history on every write).
@@ -130,14 +127,23 @@ public struct AlertSignalReader: Sendable {
         }.sorted { $0.scope.description < $1.scope.description }
     }
 
+    /// The minute of the project's first event: silence after it is zero traffic, before it
+    /// unknown (a baseline must not average in the hours before a project existed). The day
+    /// rollup finds the day, the minute rollup the minute within it.
+    static func firstMinute(project: ProjectID, on connection: PostgresConnection) throws -> Int? {
+        try connection.query("""
+            WITH first_day AS (SELECT min(bucket) AS day FROM rollup_day WHERE project_id = \(project.rawValue))
+            SELECT min(m.bucket) AS first FROM rollup_minute m, first_day d
+            WHERE m.project_id = \(project.rawValue) AND m.bucket >= d.day AND m.bucket < d.day + interval '1 day'
+            """).rows.first?.decode(Date?.self, column: "first").map { Minutes.of($0) }
+    }
+
     /// The project's cost per hour over the last days, as a minute series holding each hour's
     /// totals in its first minute (what ``HourlyCost`` sums over 60-minute spans).
     public func hourlySeries(project: ProjectID, watermark: Date, on connection: PostgresConnection) throws -> MinuteSeries {
         let end = Minutes.of(watermark) / Minutes.perHour * Minutes.perHour
         let start = end - hourlyHistoryDays * Minutes.perDay
-        let first = try connection.query("""
-            SELECT min(bucket) AS first FROM rollup_day WHERE project_id = \(project.rawValue)
-            """).rows.first?.decode(Date?.self, column: "first")
+        let first = try Self.firstMinute(project: project, on: connection)
         let buckets = try connection.query("""
             SELECT bucket, sum(calls)::bigint AS calls, sum(cost_pico)::bigint AS cost
             FROM rollup_hour WHERE project_id = \(project.rawValue) AND bucket >= \(Minutes.date(start)) AND bucket < \(Minutes.date(end))
@@ -146,8 +152,8 @@ public struct AlertSignalReader: Sendable {
             MinuteBucket(minute: Minutes.of(try row.decode(Date.self, column: "bucket")), calls: try row.decode(column: "calls"),
                          cost: Money(picodollars: try row.decode(Int64.self, column: "cost")))
         }
-        // Days before the project's first event are unknown, not zero.
-        let since = max(start, first.map { Minutes.of($0) / Minutes.perDay * Minutes.perDay } ?? end)
+        // Hours before the project's first event are unknown, not zero.
+        let since = max(start, first.map { $0 / Minutes.perHour * Minutes.perHour } ?? end)
         return MinuteSeries(scope: Scope(project: project), since: since, buckets: buckets)
     }
 
