@@ -79,7 +79,12 @@ final class AlertEvaluator: Sendable {
             logger.info("alert notifications enqueued", ["alerts.notifications": String(round.notifications),
                                                           "alerts.outbox_rows": String(round.outboxRows)])
         }
-        try status.refresh(pool: pool)
+        do {
+            try status.refresh(pool: pool)
+        } catch {
+            // The round is committed; stale gauges until the next one are no reason to fail it.
+            logger.warning("alert gauges not refreshed", ["error": String(describing: error)])
+        }
         return round
     }
 
@@ -104,10 +109,18 @@ final class AlertEvaluator: Sendable {
         }
         let projectAlerts = previous.values.filter { $0.key.scope.project == project }
         evaluations += RunawayFeature.evaluate(Array(projectAlerts), parameters: settings.runawayFeature, now: watermark)
-        for budget in try PostgresAlertStore.budgets(project: project, id: nil, on: tx) {
+        let projectBudgets = try PostgresAlertStore.budgets(project: project, id: nil, on: tx)
+        for budget in projectBudgets {
             let usage = try budgets.usage(of: budget, now: watermark)
             evaluations.append(BudgetAlerts.threshold(budget, usage: usage, parameters: settings.budget, now: watermark))
             evaluations.append(BudgetAlerts.burnRate(budget, usage: usage, parameters: settings.budget, now: watermark))
+        }
+        // A deleted budget's incidents are over: clear, so they resolve (a burn alert would
+        // otherwise wait forever for an evaluation).
+        let budgetIDs = Set(projectBudgets.map(\.id))
+        for alert in projectAlerts where [.budgetThreshold, .budgetBurn].contains(alert.key.rule)
+            && !budgetIDs.contains(alert.key.scope.labels["budget_id"] ?? "") {
+            evaluations.append(Evaluation(key: alert.key, condition: .clear))
         }
 
         evaluations = Self.preferBroadestScope(evaluations)

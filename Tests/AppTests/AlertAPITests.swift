@@ -67,6 +67,12 @@ struct AlertAPITests {
         #expect(try admin("DELETE", "/v1/budgets/daily-total?project=test").status == 200)
         #expect(try server.get("/v1/budgets/daily-total/status").status == 404)
         #expect(try admin("DELETE", "/v1/budgets/daily-total?project=test").status == 404)
+        // A deleted budget's incidents end: the threshold one at once, the burn one after 5 min clear.
+        try AlertTest.evaluate(server.port, at: Date())
+        #expect(try server.get("/v1/alerts?state=firing").json?["alerts"]?.arrayValue?.map { $0["rule"]?.stringValue } == ["budget_burn"])
+        try AlertTest.evaluate(server.port, at: Date().addingTimeInterval(6 * 60))
+        #expect(try server.get("/v1/alerts?state=firing,pending").json?["alerts"]?.arrayValue?.isEmpty == true)
+        #expect(try server.get("/v1/alerts?state=resolved").json?["alerts"]?.arrayValue?.count == 2)
     }
 
     @Test func featureAndTokenBudgetsCountOnlyTheirScope() throws {
