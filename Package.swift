@@ -27,9 +27,9 @@ let package = Package(
         // OpenTelemetry (OTLP/HTTP) receiver: protobuf and JSON decoding, span → event mapping.
         .target(name: "OTLP", dependencies: ["TokenmeterCore", "JSON", "Ingest"]),
         // Migrations and the Postgres implementation of the domain's ports.
-        .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres", "OTLP"]),
+        .target(name: "Store", dependencies: ["TokenmeterCore", "Postgres", "OTLP", "JSON", "Detection"]),
         // Routes: HTTP requests to domain calls and back.
-        .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP"]),
+        .target(name: "API", dependencies: ["TokenmeterCore", "JSON", "HTTP", "Ingest", "OTLP", "Detection"]),
         // Anomaly detectors and the alert state machine: pure functions over in-memory series.
         .target(name: "Detection", dependencies: ["TokenmeterCore"]),
         // Typed wrappers for libcurl's variadic setopt/getinfo, which Swift cannot call.
@@ -37,7 +37,7 @@ let package = Package(
         // Alert delivery: transactional outbox in Postgres, webhook and Slack payloads, HMAC, libcurl deliverer.
         .target(name: "Delivery", dependencies: ["TokenmeterCore", "JSON", "Detection", "Postgres", "CCurl", "CCurlWrappers"]),
         // Composition root: configuration, embedded Postgres, services, CLI.
-        .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "OTLP", "Store", "API"]),
+        .target(name: "App", dependencies: ["CLinux", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Ingest", "OTLP", "Store", "API", "Detection", "Delivery"]),
         .executableTarget(name: "tokenmeter", dependencies: ["App"]),
 
         // libFuzzer entry points (scripts/fuzz builds them with --sanitize=fuzzer; a plain build makes empty programs).
@@ -58,6 +58,6 @@ let package = Package(
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "Ingest", "TokenmeterCore", "JSON", "HTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TokenmeterCore"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Detection", "TokenmeterCore", "JSON", "Postgres", "Store"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "CZlib", "TokenmeterCore", "JSON", "HTTP", "Postgres", "Store", "API", "Ingest", "OTLP", "Detection", "Delivery"]),
     ]
 )

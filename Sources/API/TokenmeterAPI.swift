@@ -28,6 +28,8 @@ public struct APIDependencies: Sendable {
     public var otlp: OTLPDependencies?
     /// The dashboard files served at `/` and `/ui/…`; nil serves none (`/` answers the JSON route list).
     public var dashboards: DashboardAssets?
+    /// Alert rules, budgets, incidents and destinations; nil answers their routes 404.
+    public var alerts: AlertDependencies?
 
     public init(decoder: EventDecoder, committer: GroupCommitter, usage: any UsageReader, authenticator: Authenticator,
                 priceBooks: ProjectPriceBooks, priceOverrides: any PriceOverrideRepository, executor: BlockingExecutor,
@@ -64,6 +66,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case adminKeys = "admin_keys", adminKeyRotation = "admin_key_rotation", adminKey = "admin_key", adminProjectSettings = "admin_project_settings"
         case otlpTraces = "otlp_traces", otlpLogs = "otlp_logs"
         case dashboardAsset = "dashboard_asset"
+        case alertRules = "alert_rules", alertRule = "alert_rule", budgets, budget, budgetStatus = "budget_status", alerts
+        case alertDestinations = "alert_destinations", alertDeliveries = "alert_deliveries", adminEvaluate = "admin_evaluate"
     }
 
     /// Matches a path to a route and the methods it allows.
@@ -90,7 +94,7 @@ public final class TokenmeterAPI: HTTPResponder {
             if let id = parameter(of: path, after: "/v1/sessions/") { return (.session, ["GET", "HEAD"], id) }
             if let id = parameter(of: path, after: "/v1/users/") { return (.user, ["GET", "HEAD"], id) }
             if let file = parameter(of: path, after: "/ui/") { return (.dashboardAsset, ["GET", "HEAD"], file) }
-            return adminRoute(for: path)
+            return adminRoute(for: path) ?? alertRoute(for: path)
         }
     }
 
@@ -157,6 +161,8 @@ public final class TokenmeterAPI: HTTPResponder {
         case .adminKeys, .adminKeyRotation, .adminKey, .adminProjectSettings: respond(try admin(route, parameter: parameter, request: request))
         case .otlpTraces: otlpExport(.traces, request, respond: respond)
         case .otlpLogs: otlpExport(.logs, request, respond: respond)
+        case .alertRules, .alertRule, .budgets, .budget, .budgetStatus, .alerts, .alertDestinations, .alertDeliveries, .adminEvaluate:
+            respond(try alertsRoute(route, parameter: parameter, request: request))
         case .root, .healthz, .metrics, .version, .dashboardAsset: respond(APIError.notFound("no route").response)
         }
     }
@@ -189,12 +195,17 @@ public final class TokenmeterAPI: HTTPResponder {
             for path in ["POST /v1/events", "POST /v1/traces", "POST /api/public/otel/v1/traces", "POST /v1/logs", "GET /v1/usage", "GET /v1/latency", "GET /v1/cache", "GET /v1/top",
                          "GET /v1/requests", "GET /v1/requests/{request_id}", "GET /v1/sessions/{session_id}", "GET /v1/users/{user_id}",
                          "GET /v1/prices", "PUT /v1/prices/{model}", "GET /healthz", "GET /readyz", "GET /metrics"] { w.string(path) }
+            if deps.alerts != nil {
+                for path in ["GET /v1/alerts", "GET /v1/alert-rules", "PUT /v1/alert-rules/{rule}", "GET /v1/budgets", "PUT, DELETE /v1/budgets/{id}",
+                             "GET /v1/budgets/{id}/status", "GET, PUT /v1/alert-destinations", "GET /v1/alert-deliveries"] { w.string(path) }
+            }
             w.endArray()
             w.key("openapi"); w.string("openapi.yaml in the repository")
             w.key("admin"); w.beginArray()
             if deps.admin != nil {
                 for path in ["GET, POST /v1/admin/keys", "POST /v1/admin/keys/rotate", "DELETE /v1/admin/keys/{id}",
                              "GET, PUT /v1/admin/projects/{name}/settings"] { w.string(path) }
+                if deps.alerts?.evaluate != nil { w.string("POST /v1/admin/evaluate") }
             }
             w.endArray()
         }

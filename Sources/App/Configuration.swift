@@ -43,6 +43,17 @@ public struct Configuration: Sendable, Equatable {
     public var authFailuresPerMinute = 30
     /// An OTLP span or resource attribute that names the feature, outranking the built-in names.
     public var otlpFeatureAttribute: String?
+    /// How often alerts are evaluated (AlertEvaluator); 0 disables the loop (rounds then run only
+    /// through `POST /v1/admin/evaluate`).
+    public var alertEvaluationIntervalSeconds = 10
+    /// Base URL of the dashboard for links in notifications and `GET /v1/alerts`; nil: no links.
+    public var alertDashboardURL: String?
+    /// First retry delay of a failed notification, doubled per attempt (Retry-After wins).
+    public var alertDeliveryBackoffSeconds = 10
+    /// Time for one webhook attempt, connection included; a receiver slower than this is retried.
+    public var alertDeliveryTimeoutSeconds = 10
+    /// Refuse webhook URLs that resolve to loopback, private or link-local addresses (SSRF guard).
+    public var alertBlockPrivateAddresses = false
 
     public init() {}
 
@@ -150,6 +161,25 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--compaction-interval-seconds", env: "TOKENMETER_COMPACTION_INTERVAL_SECONDS", help: "how often rollup deltas are folded (default 10)") { c, v in
             c.compactionIntervalSeconds = try integer("TOKENMETER_COMPACTION_INTERVAL_SECONDS", v, in: 1...3600)
+        },
+        Setting(flag: "--alert-evaluation-interval-seconds", env: "TOKENMETER_ALERT_EVALUATION_INTERVAL_SECONDS", help: "how often alerts are evaluated (default 10; 0 = off)") { c, v in
+            c.alertEvaluationIntervalSeconds = try integer("TOKENMETER_ALERT_EVALUATION_INTERVAL_SECONDS", v, in: 0...3600)
+        },
+        Setting(flag: "--alert-dashboard-url", env: "TOKENMETER_ALERT_DASHBOARD_URL", help: "dashboard base URL for alert links (default: none)") { c, v in
+            guard v.isEmpty || ((v.hasPrefix("http://") || v.hasPrefix("https://")) && v.utf8.count <= 1024) else {
+                throw ConfigurationError(description: "TOKENMETER_ALERT_DASHBOARD_URL must be an http(s) URL")
+            }
+            c.alertDashboardURL = v.isEmpty ? nil : v
+        },
+        Setting(flag: "--alert-delivery-backoff-seconds", env: "TOKENMETER_ALERT_DELIVERY_BACKOFF_SECONDS", help: "first retry delay of a failed notification (default 10)") { c, v in
+            c.alertDeliveryBackoffSeconds = try integer("TOKENMETER_ALERT_DELIVERY_BACKOFF_SECONDS", v, in: 1...3600)
+        },
+        Setting(flag: "--alert-delivery-timeout-seconds", env: "TOKENMETER_ALERT_DELIVERY_TIMEOUT_SECONDS", help: "time for one webhook attempt (default 10)") { c, v in
+            c.alertDeliveryTimeoutSeconds = try integer("TOKENMETER_ALERT_DELIVERY_TIMEOUT_SECONDS", v, in: 1...300)
+        },
+        Setting(flag: "--alert-block-private-addresses", env: "TOKENMETER_ALERT_BLOCK_PRIVATE_ADDRESSES", help: "refuse webhooks to private/loopback addresses: true or false (default false)") { c, v in
+            guard let flag = Bool(v) else { throw ConfigurationError(description: "TOKENMETER_ALERT_BLOCK_PRIVATE_ADDRESSES must be true or false") }
+            c.alertBlockPrivateAddresses = flag
         },
     ]
 

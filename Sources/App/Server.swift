@@ -1,4 +1,6 @@
 import API
+import Delivery
+import Detection
 import Foundation
 import HTTP
 import Ingest
@@ -29,6 +31,9 @@ public final class Server: Sendable {
     /// Its own connection: a long retention pass must not hold up compaction.
     private let storagePool: PostgresPool
     private let maintenance: PeriodicTask
+    private let alertPool: PostgresPool
+    private let alertEvaluation: PeriodicTask?
+    private let delivery: DeliveryService
     private let memoryTrim = PeriodicTask(name: "tokenmeter-memory-trim", interval: .seconds(2), logger: Logger(label: "memory")) {
         Allocator.trim()
         return false
@@ -102,6 +107,12 @@ public final class Server: Sendable {
         } catch {
             dashboardError = error
         }
+        let alerts = Server.alerting(configuration: configuration, connectionString: connectionString, logger: logger, metrics: metrics,
+                                     usage: PostgresUsageReader(pool: queryPool))
+        alertPool = alerts.pool
+        alertEvaluation = alerts.loop
+        delivery = alerts.delivery
+        dependencies.alerts = alerts.dependencies
         let api = TokenmeterAPI(dependencies)
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.host = configuration.host
@@ -124,6 +135,8 @@ public final class Server: Sendable {
         compaction.start()
         maintenance.start()
         memoryTrim.start()
+        delivery.start()
+        alertEvaluation?.start()
         try http.start()
         logger.info("listening", ["http.host": configuration.host, "http.port": String(http.boundPort)])
     }
@@ -136,6 +149,8 @@ public final class Server: Sendable {
         committer.shutdown()
         compaction.stop()
         maintenance.stop()
+        alertEvaluation?.stop()
+        delivery.stop()
         memoryTrim.stop()
         executor.shutdown()
         writePool.close()
@@ -143,6 +158,7 @@ public final class Server: Sendable {
         if queryPool !== readPool { queryPool.close() }
         maintenancePool.close()
         storagePool.close()
+        alertPool.close()
         logger.info("shut down cleanly")
     }
 

@@ -1,19 +1,11 @@
+import Detection
 import Foundation
 import Postgres
 import TokenmeterCore
 
 /// A notification given up on, as the API shows it: no URL (it may carry a token), no body.
-public struct DeadLetter: Sendable, Hashable {
-    public var id: String
-    public var fingerprint: String
-    public var kind: String
-    public var destination: String
-    public var attempts: Int
-    public var lastStatus: Int?
-    public var lastError: String?
-    public var createdAt: Date
-    public var deadAt: Date
-}
+/// The type lives with the API's port (Detection) so the API needs no database module.
+public typealias DeadLetter = DeadLetterRecord
 
 /// Queue figures for `/metrics` gauges and the API.
 public struct OutboxBacklog: Sendable, Hashable {

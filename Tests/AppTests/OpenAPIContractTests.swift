@@ -45,6 +45,11 @@ struct OpenAPIContractTests {
         let server = try RunningServer { $0.adminToken = Self.adminToken }
         try server.ingestAll(#"{"request_id":"sample","session_id":"sample","user_id":"sample","feature":"sample","tokens_in":1}"#)
         _ = try server.makeProject("sample")
+        // A budget named like the sample id, so its status route answers 200 rather than "no such budget".
+        let budget = try server.client().send(method: "PUT", path: "/v1/budgets/sample?project=test",
+                                              headers: ["Authorization": "Bearer \(Self.adminToken)", "Content-Type": "application/json"],
+                                              body: Array(#"{"period":"daily","limit":1}"#.utf8))
+        #expect(budget.status == 201, "\(budget.text)")
         for operation in try Self.documentedOperations() {
             let key = operation.path.hasPrefix("/v1/admin/") ? Self.adminToken : operation.method == "GET" ? server.readKey : server.ingestKey
             let response = try server.client().send(method: operation.method, path: operation.samplePath,

@@ -24,7 +24,7 @@ public enum BudgetAlerts {
     /// because the next period has a new key (the state machine resolves absent one-shot keys).
     public static func threshold(_ budget: Budget, usage: BudgetUsage, parameters p: BudgetParameters = .init(),
                                  now: Date) -> Evaluation {
-        let period = budget.period.interval(containing: now)
+        let period = budget.period(containing: now)
         let key = AlertKey(rule: .budgetThreshold, scope: budget.scope.adding("budget_id", budget.id),
                            instance: Format.date(period.start))
         guard budget.limit > 0 else { return Evaluation(key: key, condition: .noData) }
@@ -53,7 +53,7 @@ public enum BudgetAlerts {
     public static func burnRate(_ budget: Budget, usage: BudgetUsage, parameters p: BudgetParameters = .init(),
                                 now: Date) -> Evaluation {
         let key = AlertKey(rule: .budgetBurn, scope: budget.scope.adding("budget_id", budget.id))
-        let period = budget.period.interval(containing: now)
+        let period = budget.period(containing: now)
         guard budget.limit > 0 else { return Evaluation(key: key, condition: .noData) }
         func rate(_ spent: Int64, _ seconds: TimeInterval) -> Double {
             (Double(spent) / Double(budget.limit)) / (seconds / period.duration)

@@ -12,10 +12,10 @@ public enum BudgetPeriod: String, Sendable, Hashable {
     case daily
     case monthly
 
-    /// The UTC calendar day or month that contains `date`.
-    public func interval(containing date: Date) -> DateInterval {
+    /// The calendar day or month that contains `date`, in `timeZone` (default UTC).
+    public func interval(containing date: Date, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> DateInterval {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = timeZone
         let component: Calendar.Component = self == .daily ? .day : .month
         return calendar.dateInterval(of: component, for: date)!
     }
@@ -29,13 +29,22 @@ public struct Budget: Sendable, Hashable {
     public var unit: BudgetUnit
     /// In the unit's smallest amount: picodollars or tokens.
     public var limit: Int64
+    /// Where the period's days and months begin (an IANA zone; default UTC).
+    public var timeZone: TimeZone
 
-    public init(id: String, scope: Scope, period: BudgetPeriod, unit: BudgetUnit, limit: Int64) {
+    public init(id: String, scope: Scope, period: BudgetPeriod, unit: BudgetUnit, limit: Int64,
+                timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
         self.id = id
         self.scope = scope
         self.period = period
         self.unit = unit
         self.limit = limit
+        self.timeZone = timeZone
+    }
+
+    /// The period that contains `date`, in the budget's time zone.
+    public func period(containing date: Date) -> DateInterval {
+        period.interval(containing: date, timeZone: timeZone)
     }
 
     /// Renders an amount of this budget's unit for people.

@@ -13,7 +13,7 @@ public final class Metrics: Sendable {
         var help: [String: (type: String, text: String)] = [:]
     }
     private let state = Mutex(State())
-    private let gaugeProviders = Mutex<[(name: String, help: String, read: @Sendable () -> Double)]>([])
+    private let gaugeProviders = Mutex<[(name: String, help: String, type: String, read: @Sendable () -> Double)]>([])
 
     public init() {}
 
@@ -35,7 +35,12 @@ public final class Metrics: Sendable {
 
     /// A gauge read at scrape time (queue depth, open connections, RSS).
     public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> Double) {
-        gaugeProviders.withLock { $0.append((name, help, read)) }
+        gaugeProviders.withLock { $0.append((name, help, "gauge", read)) }
+    }
+
+    /// A counter kept elsewhere (an atomic another module owns), read at scrape time.
+    public func counter(_ name: String, help: String, _ read: @escaping @Sendable () -> Double) {
+        gaugeProviders.withLock { $0.append((name, help, "counter", read)) }
     }
 
     public static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -82,7 +87,7 @@ public final class Metrics: Sendable {
             for line in byName[name]!.sorted() { out += line + "\n" }
         }
         for provider in gaugeProviders.withLock({ $0 }) {
-            out += "# HELP \(provider.name) \(provider.help)\n# TYPE \(provider.name) gauge\n\(provider.name) \(Metrics.format(provider.read()))\n"
+            out += "# HELP \(provider.name) \(provider.help)\n# TYPE \(provider.name) \(provider.type)\n\(provider.name) \(Metrics.format(provider.read()))\n"
         }
         return out
     }

@@ -1,0 +1,1 @@
+../../DeliveryTests/Support/TestReceiver.swift
