@@ -9,7 +9,8 @@ import TokenmeterCore
 /// client-side load balancer. Ingest goes through both, one is killed with SIGKILL mid-ingest and
 /// its clients fail over to the other: exactly the acknowledged events are stored, once, every
 /// rollup agrees although both instances ran their background folding side by side, and queries
-/// through either instance give the same answer.
+/// through either instance give the same answer. Background work happens once: an error surge is
+/// one notification although both evaluate every second, and partitions are created once.
 @Suite(.serialized)
 struct TwoInstanceTests {
     struct Instances {
@@ -38,6 +39,9 @@ struct TwoInstanceTests {
             environment["TOKENMETER_PORT"] = String(port)
             environment["TOKENMETER_LOG_LEVEL"] = "error"
             environment["TOKENMETER_COMPACTION_INTERVAL_SECONDS"] = "1"
+            environment["TOKENMETER_ADMIN_TOKEN"] = AlertTest.adminToken
+            environment["TOKENMETER_ALERT_EVALUATION_INTERVAL_SECONDS"] = "1"
+            environment["TOKENMETER_ALERT_DELIVERY_BACKOFF_SECONDS"] = "1"
             return environment
         }
         return Instances(database: database, ingestKey: try keys.createKey(project: project, kind: .ingest),
@@ -80,6 +84,21 @@ struct TwoInstanceTests {
         let stored = try PostgresConnection(connectionString: twins.database).query(
             PostgresQuery(sql: "SELECT count(*)::bigint AS n FROM events", binds: [])).rows.first?["n"]
         #expect(answers[0]?[0]?["calls"]?.int64Value.map(String.init) == stored, "\(String(describing: answers[0]))")
+        // Alerting: both instances evaluate every second; an error surge is announced once.
+        let receiver = try TestReceiver()
+        try AlertTest.setDestination(twins.ports[0], project: "twins", url: receiver.url())
+        try AlertTest.ingest(twins.ports[1], key: twins.ingestKey, AlertTest.events(30, at: Date().addingTimeInterval(-40), status: "error"))
+        #expect(AlertTest.wait(timeout: 40) { receiver.processed.count >= 1 }, "no notification from either instance")
+        Thread.sleep(forTimeInterval: 4)
+        #expect(receiver.received.count == 1, "\(receiver.received.count) notifications for one incident")
+        let connection = try PostgresConnection(connectionString: twins.database)
+        defer { connection.close() }
+        func count(_ sql: String) throws -> String? { try connection.query(PostgresQuery(sql: sql, binds: [])).rows.first?["n"] }
+        #expect(try count("SELECT count(*)::bigint AS n FROM alert_instances") == "1")
+        // Partition maintenance ran on both at start, under one lock: each day from yesterday to a
+        // week ahead exists once (names are unique, so a second creation would have failed loudly).
+        #expect(try count("SELECT count(*)::bigint AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass AND c.relname <> 'events_default'").map { Int($0)! >= 9 } == true)
+
         second.kill(SIGTERM)
         first.kill(SIGTERM)
         #expect(first.process.terminationStatus == 0 && second.process.terminationStatus == 0)
