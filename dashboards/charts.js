@@ -114,7 +114,7 @@ export function meter(fraction, colorIndex = 0) {
     s("rect", { x: 0, y: 0, width, height: 10, fill: PALETTE[colorIndex % PALETTE.length] }));
 }
 
-/** bands: [{label, count}] as equal-width bars, their height the number of calls in the band. */
+/** bands: [{label, count, title?}] as equal-width bars, their height the number of calls in the band. */
 export function bands(items, { label }) {
   size();
   const max = Math.max(...items.map((b) => b.count), 1), plotH = H - TOP - BOTTOM - 14;
@@ -124,9 +124,11 @@ export function bands(items, { label }) {
   items.forEach((b, i) => {
     const hgt = (b.count / max) * plotH, x = LEFT + i * slot;
     svg.append(s("rect", { x: x + slot * 0.08, y: TOP + 14 + plotH - hgt, width: slot * 0.84, height: hgt, fill: PALETTE[i % PALETTE.length] },
-      s("title", null, `${b.label}: ${b.count} calls`)));
-    svg.append(s("text", { x: x + slot / 2, y: TOP + 14 + plotH - hgt - 4, "text-anchor": "middle", class: "axis" }, String(b.count)));
-    svg.append(s("text", { x: x + slot / 2, y: H - 8, "text-anchor": "middle", class: "axis" }, b.label));
+      s("title", null, `${b.title ?? b.label}: ${b.count} calls`)));
+    // Many narrow bars: label every few so the axis stays readable.
+    const every = Math.ceil(items.length / 8);
+    if (items.length <= 8) svg.append(s("text", { x: x + slot / 2, y: TOP + 14 + plotH - hgt - 4, "text-anchor": "middle", class: "axis" }, String(b.count)));
+    if (i % every === 0) svg.append(s("text", { x: x + slot / 2, y: H - 8, "text-anchor": "middle", class: "axis" }, b.label));
   });
   return h("figure", { class: "chart-box" }, svg);
 }

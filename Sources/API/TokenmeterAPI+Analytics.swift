@@ -52,8 +52,10 @@ extension TokenmeterAPI {
     func latency(_ request: HTTPRequest) throws -> HTTPResponse {
         let principal = try deps.authenticator.authenticate(request, requiring: .read)
         let params = QueryParameters(request: request)
-        try params.rejectUnknown(allowed: QueryParameters.usageParameters.union(["metric"]))
+        try params.rejectUnknown(allowed: QueryParameters.usageParameters.union(["metric", "histogram"]))
         let metric = try params.choice("metric", default: LatencyMetric.latency)
+        // 0 = no histogram; otherwise at most that many log-scale bars per row, exact counts.
+        let histogramBins = try params.integer("histogram", default: 0, in: 0...100)
         let query = try params.usageQuery(project: principal.project, now: deps.clock(),
                                           groupable: [.feature, .model, .provider, .environment, .userID, .status, .stepType])
         let rows = try deps.usage.latency(query, metric: metric)
@@ -69,6 +71,17 @@ extension TokenmeterAPI {
                     w.key(name); TokenmeterAPI.writeMillis(row.sketch.quantile(q), into: &w)
                 }
                 w.key("max"); TokenmeterAPI.writeMillis(row.sketch.maximum, into: &w)
+                if histogramBins > 0 {
+                    w.key("histogram"); w.beginArray()
+                    for bin in row.sketch.histogram(maxBins: histogramBins) {
+                        w.beginObject()
+                        w.key("from_ms"); TokenmeterAPI.writeMillis(bin.lower, into: &w)
+                        w.key("to_ms"); TokenmeterAPI.writeMillis(bin.upper, into: &w)
+                        w.key("count"); w.int(bin.count)
+                        w.endObject()
+                    }
+                    w.endArray()
+                }
                 w.endObject()
             }
             w.endArray()

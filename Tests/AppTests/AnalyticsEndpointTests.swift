@@ -68,6 +68,26 @@ struct AnalyticsEndpointTests {
             #expect(Self.within1Percent(row.double("p50"), Self.exact(values, 0.5)), "day \(day)")
         }
         #expect(try server.badRequestField("/v1/latency?metric=speed") == "metric")
+
+        // The histogram: 100 calls of 1…100 ms in at most 5 log-scale bars, each holding exactly
+        // the calls within its bounds.
+        let histogram = try server.rows("/v1/latency?from=2026-10-05T00:00:00Z&to=2026-10-08T00:00:00Z&model=gpt-4o-mini&histogram=5")
+        guard case .array(let bins)? = histogram.first?["histogram"] else {
+            Issue.record("no histogram in \(histogram)")
+            return
+        }
+        #expect((2...5).contains(bins.count))
+        var total: Int64 = 0
+        for bin in bins {
+            let lower = try #require(bin["from_ms"]?.doubleValue), upper = try #require(bin["to_ms"]?.doubleValue)
+            let count = try #require(bin["count"]?.int64Value)
+            #expect(count == Int64((1...100).filter { Double($0) > lower && Double($0) <= upper }.count), "(\(lower), \(upper)]")
+            total += count
+        }
+        #expect(total == 100)
+        #expect(try server.rows("/v1/latency?from=2026-10-05T00:00:00Z&to=2026-10-08T00:00:00Z&model=gpt-4o-mini").first?["histogram"] == nil)
+        #expect(try server.badRequestField("/v1/latency?histogram=101") == "histogram")
+        #expect(try server.badRequestField("/v1/latency?histogram=-1") == "histogram")
     }
 
     @Test func cacheSavingsMatchHandComputedDollars() throws {

@@ -9,13 +9,24 @@ import Testing
 /// overview's render time. Screenshots land in .build/screenshots/.
 @Suite(.serialized)
 struct DashboardBrowserTests {
+    static let adminToken = "dashboard-browser-admin-token-0123456789"
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func everyViewShowsTheAPIsNumbersAndRunsNoEventText() throws {
         let python = try RealClientTests.python()
         let chromium = ProcessInfo.processInfo.environment["TOKENMETER_TEST_CHROMIUM"] ?? "/usr/bin/chromium"
         try #require(FileManager.default.isExecutableFile(atPath: chromium), "\(chromium) is missing: ./scripts/test installs Debian's chromium")
-        let server = try RunningServer { $0.dashboardsDirectory = Self.root.appendingPathComponent("dashboards").path }
+        let server = try RunningServer {
+            $0.dashboardsDirectory = Self.root.appendingPathComponent("dashboards").path
+            $0.alertEvaluationIntervalSeconds = 0  // the alerts view is compared with the API: nothing may change between
+            $0.adminToken = Self.adminToken
+        }
+        // A real budget, so the alerts view is checked against the server's own budget API too.
+        let budget = try server.client().send(method: "PUT", path: "/v1/budgets/daily-spend?project=test",
+                                              headers: ["Authorization": "Bearer \(Self.adminToken)", "Content-Type": "application/json"],
+                                              body: Array(#"{"period":"daily","unit":"usd","limit":25}"#.utf8))
+        try #require(budget.status == 201, "\(budget.text)")
         let empty = try server.makeProject("dashboard-empty")
         let screenshots = Self.root.appendingPathComponent(".build/screenshots")
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-dashboard-\(UUID().uuidString).log").path

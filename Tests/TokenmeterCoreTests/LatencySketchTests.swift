@@ -69,4 +69,24 @@ struct LatencySketchTests {
             #expect(abs(representative - value) / value <= 0.02 / 2.02 + 1e-12, "\(value)")
         }
     }
+
+    /// The histogram counts every value exactly once, in the bin whose bounds hold it (up to the
+    /// bucket resolution: a bin's bounds are bucket bounds), with at most the bins asked for.
+    @Test(arguments: [1, 7, 24, 100, 10_000])
+    func histogramBinsHoldEveryValueOnce(maxBins: Int) {
+        let values = Self.heavyTailed(count: 50_000) + [0, 0, -1]
+        var sketch = LatencySketch()
+        for value in values { sketch.add(value) }
+        let bins = sketch.histogram(maxBins: maxBins)
+        #expect(bins.first == LatencySketch.Bin(lower: 0, upper: 0, count: 3), "values ≤ 0 have their own bin")
+        let positive = bins.dropFirst()
+        #expect(positive.count <= maxBins)
+        #expect(bins.reduce(0) { $0 + $1.count } == Int64(values.count))
+        for (a, b) in zip(positive, positive.dropFirst()) { #expect(abs(a.upper - b.lower) <= 1e-9 * b.lower, "bins are contiguous") }
+        for bin in positive {
+            let inside = values.filter { $0 > bin.lower && $0 <= bin.upper }.count
+            #expect(Int64(inside) == bin.count, "(\(bin.lower), \(bin.upper)]")
+        }
+        #expect(LatencySketch().histogram(maxBins: 10).isEmpty)
+    }
 }

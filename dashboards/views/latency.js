@@ -8,6 +8,7 @@ import { count, ms } from "../format.js";
 import { emptyState, section, topGroups } from "./common.js";
 
 const PERCENTILES = ["p50", "p95", "p99"];
+const HISTOGRAM_BARS = 24;
 
 function series(rows, group, pct) {
   const { keep } = topGroups(rows, group, "count", 6);
@@ -20,20 +21,11 @@ function series(rows, group, pct) {
 }
 
 /**
- * How many calls fall between the sketched percentiles: half below p50, 40% from p50 to p90, 5%, 4%
- * and the last 1% up to the maximum. The API keeps percentiles, not raw buckets, so the bands are
- * these quantiles (each within 1%), with their latency range as the label.
+ * The selection's latency histogram as bars: the API's log-scale bins (exact counts, whole sketch
+ * buckets), each labelled with its upper bound; zero latencies (cache answers) get their own bar.
  */
-export function bandsOf(row) {
-  const edges = [["min", 0, 0], ["p50", row.p50, 0.5], ["p90", row.p90, 0.9], ["p95", row.p95, 0.95], ["p99", row.p99, 0.99], ["max", row.max, 1]];
-  const out = [];
-  let assigned = 0;
-  for (let i = 1; i < edges.length; i++) {
-    const upTo = i === edges.length - 1 ? row.count : Math.round(row.count * edges[i][2]);
-    out.push({ label: `${i === 1 ? "≤ " : ms(edges[i - 1][1]) + "–"}${ms(edges[i][1])}`, count: upTo - assigned });
-    assigned = upTo;
-  }
-  return out;
+export function histogramBars(bins) {
+  return (bins || []).map((b) => ({ label: b.to_ms === 0 ? "0" : "≤ " + ms(b.to_ms), count: b.count, title: `${ms(b.from_ms)}–${ms(b.to_ms)}` }));
 }
 
 export async function render(el, ctx) {
@@ -45,7 +37,7 @@ export async function render(el, ctx) {
     get("/v1/latency", { ...scope, interval: ctx.interval, group_by: group, metric: "ttft" }),
     get("/v1/latency", { ...scope, group_by: group }),
     get("/v1/latency", { ...scope, group_by: group, metric: "ttft" }),
-    get("/v1/latency", scope),
+    get("/v1/latency", { ...scope, histogram: HISTOGRAM_BARS }),
   ]);
   ctx.apiDone();
   const all = overall.rows[0];
@@ -67,8 +59,8 @@ export async function render(el, ctx) {
     ? lines(series(ttftOverTime.rows, group, pct), buckets, { interval: ctx.interval, format: ms, label: `TTFT ${pct} per ${group}` })
     : h("p", { class: "muted" }, "No call in this range reported a time to first token (ttft_ms).")));
   el.append(section("Latency distribution",
-    h("p", { class: "muted" }, `${count(all.count)} timed calls by latency band: up to p50, p50–p90, p90–p95, p95–p99, p99–max.`),
-    bands(bandsOf(all), { label: "Calls per latency band" })));
+    h("p", { class: "muted" }, `${count(all.count)} timed calls, in up to ${HISTOGRAM_BARS} bars of equal width on a log scale from the fastest to the slowest.`),
+    bands(histogramBars(all.histogram), { label: "Latency histogram" })));
   const cols = (metric) => [
     { key: group, label: group, format: (v) => v ?? "(none)" },
     { key: "count", label: "calls", numeric: true, format: count },

@@ -336,8 +336,10 @@ def main():
         checks.expect(page.eval("[...document.querySelectorAll('.panel')].find(p => p.querySelector('h2').textContent === 'Latency per model').querySelectorAll('tbody tr').length") == len(by_model),
                       "latency table has one row per model")
         checks.expect(page.eval("document.querySelectorAll('.chart path').length") >= 2, "latency and TTFT lines are drawn")
-        band_counts = page.eval("[...document.querySelectorAll('svg[aria-label=\\'Calls per latency band\\'] rect title')].map(t => Number(t.textContent.split(': ')[1].split(' ')[0]))")
-        checks.expect(len(band_counts) == 5 and sum(band_counts) == latency["count"], f"latency bands {band_counts} add up to the API's {latency['count']} calls")
+        histogram = api(base, key, "/v1/latency", **scope, histogram="24")["rows"][0]["histogram"]
+        bar_counts = page.eval("[...document.querySelectorAll('svg[aria-label=\\'Latency histogram\\'] rect title')].map(t => Number(t.textContent.split(': ').pop().split(' ')[0]))")
+        checks.expect(bar_counts == [b["count"] for b in histogram] and sum(bar_counts) == latency["count"] and 2 <= len(bar_counts) <= 25,
+                      f"latency histogram bars {bar_counts} are the API's bins and add up to its {latency['count']} calls")
         checks.expect(console_errors() == [], "latency: no console errors")
         shot("latency-desktop")
 
@@ -348,14 +350,42 @@ def main():
         checks.expect(console_errors() == [], "cache: no console errors")
         shot("cache-desktop")
 
-        # Alerts: this server has no alerting, so the view says so (404 is expected and logged by the
-        # browser as a failed resource load, which is not a script error).
+        # Alerts: first the server's own alert API, whatever it holds for this project.
         open_view(f"/alerts?{query}")
+        real_alerts = api(base, key, "/v1/alerts")["alerts"]
+        real_budgets = api(base, key, "/v1/budgets")["budgets"]
+        checks.expect(page.eval("document.querySelector('[data-unavailable=alerts]') === null"), "alerts: the server's alert API is used")
+        checks.expect(len(real_budgets) >= 1 and page.eval("document.querySelectorAll('tbody tr').length") == len(real_alerts) + len(real_budgets),
+                      f"alerts: {len(real_alerts)} alerts and {len(real_budgets)} budgets listed, as the API says")
+        checks.expect(console_errors() == [], "alerts: no console errors")
+
+        def faked(bodies, status=200):
+            """Reloads the alerts view with /v1/alerts and /v1/budgets answered by the browser itself."""
+            page.call("Fetch.enable", patterns=[{"urlPattern": "*/v1/alerts*"}, {"urlPattern": "*/v1/budgets*"}])
+            page.call("Page.navigate", url="about:blank")
+            page.call("Page.navigate", url=f"{base}/#/alerts?{query}")
+            fulfilled = 0
+            deadline = time.time() + 10
+            while fulfilled < 2 and time.time() < deadline:
+                page.pump(0.1)
+                for event in [e for e in page.events if e["method"] == "Fetch.requestPaused"]:
+                    page.events.remove(event)
+                    body = bodies[0] if "/v1/alerts" in event["params"]["request"]["url"] else bodies[1]
+                    page.call("Fetch.fulfillRequest", requestId=event["params"]["requestId"], responseCode=status,
+                              responseHeaders=[{"name": "Content-Type", "value": "application/json"}], body=base64.b64encode(json.dumps(body).encode()).decode())
+                    fulfilled += 1
+            wait_render(0)
+            time.sleep(0.2)
+            page.call("Fetch.disable")
+
+        # A server without alerting (404): the view says so (the 404s are logged by the browser as
+        # failed resource loads, which are not script errors).
+        missing = {"error": {"code": "not_found", "message": "no route"}}
+        faked((missing, missing), status=404)
         checks.expect(page.eval("document.querySelector('[data-unavailable=alerts]') !== null"), "alerts: 'not available on this server' on 404")
         unexpected = [e for e in console_errors() if "404" not in e]
         checks.expect(unexpected == [], f"alerts: no console errors but the 404s ({unexpected})")
-        # The same view against the alert API shapes, served by the browser itself.
-        page.call("Fetch.enable", patterns=[{"urlPattern": "*/v1/alerts*"}, {"urlPattern": "*/v1/budgets*"}])
+        # Firing and resolved alerts and a budget, with hostile text and links.
         fixture_alerts = {"alerts": [{"id": "a1", "fingerprint": "f1", "rule": "spend_spike", "state": "firing", "severity": "critical",
                                       "labels": {"feature": "chat"}, "value": 12.5, "baseline": 3.1, "threshold": 9, "summary": "Spend <script>x</script> 4x baseline",
                                       "started_at": iso(end - dt.timedelta(hours=2)), "resolved_at": None, "inhibited_by": None, "links": {"dashboard": "javascript:alert(1)"}},
@@ -365,21 +395,7 @@ def main():
         fixture_budgets = {"budgets": [{"id": "b1", "scope": {"feature": "chat"}, "period": "month", "unit": "usd", "limit": 100, "spent": 82.5, "remaining": 17.5,
                                         "percent_used": 82.5, "burn_rate_per_hour": 1.25, "projected_exhaustion_at": iso(end + dt.timedelta(hours=14)),
                                         "period_start": "2026-12-01T00:00:00Z", "period_end": "2027-01-01T00:00:00Z", "state": "warning"}]}
-        page.call("Page.navigate", url="about:blank")
-        page.call("Page.navigate", url=f"{base}/#/alerts?{query}")
-        fulfilled = 0
-        deadline = time.time() + 10
-        while fulfilled < 2 and time.time() < deadline:
-            page.pump(0.1)
-            for event in [e for e in page.events if e["method"] == "Fetch.requestPaused"]:
-                page.events.remove(event)
-                body = fixture_alerts if "/v1/alerts" in event["params"]["request"]["url"] else fixture_budgets
-                page.call("Fetch.fulfillRequest", requestId=event["params"]["requestId"], responseCode=200,
-                          responseHeaders=[{"name": "Content-Type", "value": "application/json"}], body=base64.b64encode(json.dumps(body).encode()).decode())
-                fulfilled += 1
-        wait_render(0)
-        time.sleep(0.2)
-        page.call("Fetch.disable")
+        faked((fixture_alerts, fixture_budgets))
         checks.expect(page.eval("document.querySelectorAll('tbody tr').length") == 3, "alerts: two alerts and one budget listed")
         checks.expect(page.eval("document.querySelector('tbody tr td:nth-child(4)').textContent") == "Spend <script>x</script> 4x baseline", "alerts: summary shown as text")
         checks.expect(page.eval("[...document.querySelectorAll('a')].every(a => !a.href.startsWith('javascript:'))"), "alerts: a javascript: link is never made")

@@ -70,4 +70,39 @@ public struct LatencySketch: Sendable, Hashable {
     }
 
     public var maximum: Double? { buckets.last.map { LatencySketch.representative(ofIndex: $0.index) } }
+
+    /// One bar of a histogram: the values in (`lower`, `upper`] (`[0, 0]` for values ≤ 0).
+    public struct Bin: Sendable, Hashable {
+        public var lower: Double
+        public var upper: Double
+        public var count: Int64
+        public init(lower: Double, upper: Double, count: Int64) {
+            self.lower = lower
+            self.upper = upper
+            self.count = count
+        }
+    }
+
+    /// At most `maxBins` bars of equal width on a log scale from the smallest to the largest bucket
+    /// (plus one for values ≤ 0), each the sum of whole sketch buckets, so every count is exact and
+    /// every bound is a bucket bound (γ^i). Empty bins between occupied ones are kept, so the bars
+    /// read as a distribution.
+    public func histogram(maxBins: Int) -> [Bin] {
+        let positive = buckets.filter { $0.index != LatencySketch.zeroIndex }
+        var bins: [Bin] = []
+        if let zero = buckets.first(where: { $0.index == LatencySketch.zeroIndex }) {
+            bins.append(Bin(lower: 0, upper: 0, count: zero.count))
+        }
+        guard let first = positive.first?.index, let last = positive.last?.index, maxBins > 0 else { return bins }
+        let span = last - first + 1
+        let width = (span + maxBins - 1) / maxBins
+        let binCount = (span + width - 1) / width
+        var counts = [Int64](repeating: 0, count: binCount)
+        for bucket in positive { counts[(bucket.index - first) / width] += bucket.count }
+        for (j, count) in counts.enumerated() {
+            let lowIndex = first + j * width, highIndex = lowIndex + width - 1
+            bins.append(Bin(lower: pow(LatencySketch.gamma, Double(lowIndex - 1)), upper: pow(LatencySketch.gamma, Double(highIndex)), count: count))
+        }
+        return bins
+    }
 }
