@@ -52,7 +52,15 @@ public enum LatencyRegression {
                                 parameters p: LatencyRegressionParameters = .init(), now: Date) -> Evaluation {
         let key = AlertKey(rule: metric.rule, scope: series.scope)
         let end = Minutes.of(now)
-        func windowValue(_ t: Int) -> Double? { value(series, metric, end: t, p) }
+        // The spread's week of hourly steps and their trailing baselines ask for the same
+        // windows again and again (t − k h); each is a merge of 15 sketches, so remember them.
+        var known: [Int: Double?] = [:]
+        func windowValue(_ t: Int) -> Double? {
+            if let value = known[t] { return value }
+            let computed = Self.value(series, metric, end: t, p)
+            known[t] = computed
+            return computed
+        }
         guard let current = windowValue(end),
               let baseline = SeasonalBaseline.baseline(at: end, since: series.since,
                                                        trailingStep: Minutes.perHour, value: windowValue),

@@ -79,6 +79,12 @@ public struct MinuteSeries: Sendable {
     public var scope: Scope
     public var since: Int
     private var buckets: [Int: MinuteBucket]
+    /// Running totals from `origin`: `running[i]` sums the minutes `[origin, origin + i)`, so a
+    /// window's totals are one subtraction. The detectors ask for tens of thousands of windows
+    /// per scope and round (a week of spread calibration, each step with its own seasonal
+    /// baseline); summing minute by minute made one round of a few projects take seconds.
+    private let origin: Int
+    private let running: [RunningTotals]
 
     public init(scope: Scope, since: Int, buckets: [MinuteBucket]) {
         self.scope = scope
@@ -86,6 +92,18 @@ public struct MinuteSeries: Sendable {
         var byMinute: [Int: MinuteBucket] = [:]
         for bucket in buckets where bucket.minute >= since { byMinute[bucket.minute] = bucket }
         self.buckets = byMinute
+        origin = since
+        let last = byMinute.keys.max() ?? since - 1
+        var running = [RunningTotals()]
+        running.reserveCapacity(last - since + 2)
+        var current = RunningTotals()
+        if last >= since {
+            for minute in since...last {
+                if let bucket = byMinute[minute] { current.add(bucket) }
+                running.append(current)
+            }
+        }
+        self.running = running
     }
 
     public func bucket(at minute: Int) -> MinuteBucket? { buckets[minute] }
@@ -93,16 +111,46 @@ public struct MinuteSeries: Sendable {
     /// Totals over the minutes `[end - length, end)`, or nil when any of them is before `since`.
     public func totals(endingAt end: Int, length: Int) -> WindowTotals? {
         guard end - length >= since else { return nil }
-        var totals = WindowTotals()
-        for minute in (end - length)..<end {
-            if let bucket = buckets[minute] { totals.add(bucket) }
-        }
-        return totals
+        guard length > 0 else { return WindowTotals() }
+        // Minutes outside [origin, last] hold no bucket: clamping the bounds counts them as zero.
+        func index(_ minute: Int) -> Int { min(max(minute - origin, 0), running.count - 1) }
+        return running[index(end)].window(since: running[index(end - length)])
     }
 
     /// The buckets present in `[end - length, end)`, oldest first.
     public func buckets(endingAt end: Int, length: Int) -> [MinuteBucket] {
         ((end - length)..<end).compactMap { buckets[$0] }
+    }
+}
+
+/// Running sums of the additive bucket fields. Wrapping arithmetic: a difference of two running
+/// sums is exact modulo 2⁶⁴ whenever the window's own total fits, however large the history.
+private struct RunningTotals: Sendable {
+    var calls = 0, errors = 0, retries = 0, fallbacks = 0, http429 = 0, http5xx = 0
+    var cost: Int64 = 0, tokens: Int64 = 0
+
+    mutating func add(_ bucket: MinuteBucket) {
+        calls &+= bucket.calls
+        errors &+= bucket.errors
+        retries &+= bucket.retries
+        fallbacks &+= bucket.fallbacks
+        http429 &+= bucket.http429
+        http5xx &+= bucket.http5xx
+        cost &+= bucket.cost.picodollars
+        tokens &+= bucket.tokens
+    }
+
+    func window(since start: RunningTotals) -> WindowTotals {
+        var totals = WindowTotals()
+        totals.calls = calls &- start.calls
+        totals.errors = errors &- start.errors
+        totals.retries = retries &- start.retries
+        totals.fallbacks = fallbacks &- start.fallbacks
+        totals.http429 = http429 &- start.http429
+        totals.http5xx = http5xx &- start.http5xx
+        totals.cost = Money(picodollars: cost &- start.cost)
+        totals.tokens = tokens &- start.tokens
+        return totals
     }
 }
 

@@ -29,3 +29,53 @@ struct MinuteSeriesTests {
         #expect(Minutes.date(3) == Date(timeIntervalSince1970: 180))
     }
 }
+
+/// Window totals come from running sums; they must equal summing the minutes one by one.
+struct MinuteSeriesRunningTotalsTests {
+    static func naive(_ buckets: [MinuteBucket], since: Int, end: Int, length: Int) -> WindowTotals? {
+        guard end - length >= since else { return nil }
+        var totals = WindowTotals()
+        for bucket in buckets where bucket.minute >= end - length && bucket.minute < end && bucket.minute >= since {
+            totals.add(bucket)
+        }
+        return totals
+    }
+
+    @Test func equalToSummingMinuteByMinute() {
+        var generator = SystemRandomNumberGenerator()
+        var seed = UInt64.random(in: 1...UInt64.max, using: &generator)
+        func next(_ range: ClosedRange<Int>) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return range.lowerBound + Int((seed >> 33) % UInt64(range.count))
+        }
+        let since = 1_000
+        var buckets: [MinuteBucket] = []
+        for minute in stride(from: 990, to: 1_400, by: 1) where next(0...2) > 0 {
+            buckets.append(MinuteBucket(minute: minute, calls: next(0...50), cost: Money(picodollars: Int64(next(0...1_000_000_000))),
+                                        tokens: Int64(next(0...9_999)), errors: next(0...5), retries: next(0...7),
+                                        fallbacks: next(0...2), http429: next(0...3), http5xx: next(0...3)))
+        }
+        let series = MinuteSeries(scope: Traffic.chat, since: since, buckets: buckets)
+        for _ in 0..<2_000 {
+            let end = next(980...1_450), length = next(0...120)
+            #expect(series.totals(endingAt: end, length: length) == Self.naive(buckets, since: since, end: end, length: length),
+                    "window [\(end - length), \(end)) with seed \(seed)")
+        }
+    }
+
+    @Test func hugeRunningSumsStillGiveExactWindows() {
+        // $1M a minute for 3 days passes Int64 picodollars (about $9.2M) in the running sum many
+        // times over; a 5-minute window ($5M) still fits, and comes out exact.
+        let big = Money(picodollars: 1_000_000 * 1_000_000_000_000)
+        let buckets = (0..<4_320).map { MinuteBucket(minute: $0, calls: 1, cost: big) }
+        let series = MinuteSeries(scope: Traffic.chat, since: 0, buckets: buckets)
+        #expect(series.totals(endingAt: 4_320, length: 5)?.cost == Money(picodollars: 5 * big.picodollars))
+        #expect(series.totals(endingAt: 4_400, length: 100)?.calls == 20)
+    }
+
+    @Test func emptySeriesHasZeroWindowsAfterSince() {
+        let series = MinuteSeries(scope: Traffic.chat, since: 50, buckets: [])
+        #expect(series.totals(endingAt: 60, length: 5) == WindowTotals())
+        #expect(series.totals(endingAt: 52, length: 5) == nil)
+    }
+}
