@@ -123,7 +123,7 @@ final class AlertEvaluator: Sendable {
             evaluations.append(Evaluation(key: alert.key, condition: .clear))
         }
 
-        evaluations = Self.preferBroadestScope(evaluations)
+        evaluations = Self.preferBroadestScope(evaluations, live: Array(projectAlerts))
         // A disabled rule starts nothing, and its live incidents count as clear, so they resolve
         // through their normal recovery instead of firing forever.
         evaluations = evaluations.filter { settings.isEnabled($0.key.rule) }
@@ -151,13 +151,20 @@ final class AlertEvaluator: Sendable {
     /// breaches of the same rule become "elevated": an incident already firing there stays
     /// firing, but none starts, so one incident is one message, at its broadest scope. A feature
     /// failing among healthy ones still alerts on its own (the project does not breach).
-    static func preferBroadestScope(_ evaluations: [Evaluation]) -> [Evaluation] {
+    ///
+    /// A project-wide incident still live (pending, or firing while it recovers) counts as broad
+    /// too: its window clears before the slower 15/60-minute windows of quiet features and models
+    /// do, which then opened incidents of their own for the same event (`bench/anomaly` saw one
+    /// to three extra messages per incident).
+    static func preferBroadestScope(_ evaluations: [Evaluation], live: [AlertInstance] = []) -> [Evaluation] {
         let scoped: Set<Rule> = [.errorSurge, .retryStorm, .spendSpike, .latencyRegression, .ttftRegression]
-        let broad = Set(evaluations.filter { scoped.contains($0.key.rule) && $0.key.scope.labels.isEmpty && $0.finding != nil }
-            .map { "\($0.key.scope.project)\u{1F}\($0.key.rule.rawValue)" })
+        func name(_ key: AlertKey) -> String { "\(key.scope.project)\u{1F}\(key.rule.rawValue)" }
+        let breaching = evaluations.filter { scoped.contains($0.key.rule) && $0.key.scope.labels.isEmpty && $0.finding != nil }.map(\.key)
+        let ongoing = live.filter { scoped.contains($0.key.rule) && $0.key.scope.labels.isEmpty && $0.phase != .resolved }.map(\.key)
+        let broad = Set((breaching + ongoing).map(name))
         return evaluations.map { evaluation in
             guard !evaluation.key.scope.labels.isEmpty, evaluation.finding != nil,
-                  broad.contains("\(evaluation.key.scope.project)\u{1F}\(evaluation.key.rule.rawValue)") else { return evaluation }
+                  broad.contains(name(evaluation.key)) else { return evaluation }
             return Evaluation(key: evaluation.key, condition: .elevated)
         }
     }
