@@ -21,6 +21,9 @@ public struct Configuration: Sendable, Equatable {
     public var maxConnections = 10_000
     public var eventLoopThreads = 2
     public var writerThreads = 2
+    /// Events accepted but not yet committed, at most; beyond it ingest answers 429. Each queued
+    /// event holds about 2 KB (more with text), so this is the bound on ingest memory.
+    public var maxQueuedEvents = 200_000
     public var queryThreads = 4
     public var shutdownGraceSeconds = 25
     public var requestTimeoutSeconds = 30
@@ -125,6 +128,9 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--writer-threads", env: "TOKENMETER_WRITER_THREADS", help: "group-commit writer connections (default 2)") { c, v in
             c.writerThreads = try integer("TOKENMETER_WRITER_THREADS", v, in: 1...32)
+        },
+        Setting(flag: "--max-queued-events", env: "TOKENMETER_MAX_QUEUED_EVENTS", help: "events accepted but not yet committed before ingest answers 429 (default 200000; ~2 KB each)") { c, v in
+            c.maxQueuedEvents = try integer("TOKENMETER_MAX_QUEUED_EVENTS", v, in: 1_000...10_000_000)
         },
         Setting(flag: "--query-threads", env: "TOKENMETER_QUERY_THREADS", help: "threads for queries and request decoding (default 4)") { c, v in
             c.queryThreads = try integer("TOKENMETER_QUERY_THREADS", v, in: 1...256)

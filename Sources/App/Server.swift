@@ -53,6 +53,7 @@ public final class Server: Sendable {
         } ?? readPool
         var committerConfiguration = GroupCommitter.Configuration()
         committerConfiguration.writerThreads = configuration.writerThreads
+        committerConfiguration.maxQueuedEvents = configuration.maxQueuedEvents
         committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool), configuration: committerConfiguration,
                                    logger: logger.with(label: "ingest"), metrics: metrics)
         maintenancePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
