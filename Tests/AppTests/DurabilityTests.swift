@@ -48,7 +48,7 @@ struct DurabilityTests {
         #expect(status == 0)
         Thread.sleep(forTimeInterval: 2.0)
         stop.store(true, ordering: .relaxed)
-        while sender.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+        while !sender.isFinished { Thread.sleep(forTimeInterval: 0.05) }
 
         let acked = acknowledged.withLock { $0 }
         #expect(acked.count >= 500, "too few events acknowledged to prove anything: \(acked.count)")

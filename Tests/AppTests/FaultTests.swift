@@ -34,7 +34,7 @@ struct FaultTests {
         defer { admin.close() }
         let load = LedgerLoad(port: server.port, key: server.ingestKey, prefix: "refused", resends: 2)
         load.start()
-        Thread.sleep(forTimeInterval: 1.5)
+        load.waitForAcknowledged(atLeast: 200)
         let before = load.acknowledged.count
 
         try admin.execute("ALTER DATABASE \(database) WITH ALLOW_CONNECTIONS false")

@@ -47,9 +47,21 @@ final class LedgerLoad: @unchecked Sendable {
 
     func start() { threads.forEach { $0.start() } }
 
+    /// Waits until at least `count` events are acknowledged (a loaded machine is slow to get there);
+    /// false after `seconds`.
+    @discardableResult
+    func waitForAcknowledged(atLeast count: Int, within seconds: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while acknowledged.count < count {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return true
+    }
+
     func stop() {
         stopping.store(true, ordering: .relaxed)
-        while threads.contains(where: \.isExecuting) { Thread.sleep(forTimeInterval: 0.05) }
+        while !threads.allSatisfy(\.isFinished) { Thread.sleep(forTimeInterval: 0.05) }
     }
 
     private func run(sender: Int) {
