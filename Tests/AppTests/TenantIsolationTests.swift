@@ -158,6 +158,15 @@ struct TenantIsolationTests {
             }
         }
 
+        // A cursor is a position, not a capability: the victim's next-page cursor used with the
+        // attacker's key pages the attacker's own calls and shows none of the victim's.
+        let victimPage = try server.get("/v1/requests?limit=1", key: setup.victimKeys.read)
+        let cursor = try #require(victimPage.json?["next_cursor"]?.stringValue, "the victim has two calls, so a next page: \(victimPage.text)")
+        let replayed = try server.get("/v1/requests?limit=50&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)")
+        #expect(replayed.status == 200, "\(replayed.text)")
+        // (the attacker's own events written above under the victim's request id may show that id)
+        #expect(Self.leaked(replayed, besides: [Self.victim.request]).isEmpty, "\(replayed.text)")
+
         // What the attacker wrote under the victim's identifiers (an event with the victim's request
         // id, a price for the victim's model) changed nothing the victim sees.
         #expect(try server.get("/v1/usage?group_by=feature,model,user_id", key: setup.victimKeys.read).json?["rows"] == setup.victimUsage)
