@@ -69,6 +69,21 @@ public struct CopyWriter {
         buffer.append(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))
     }
 
+    public mutating func field(_ value: Int64?) {
+        guard let value else { separate(); appendNull(); return }
+        field(value)
+    }
+
+    public mutating func field(_ value: Double?) {
+        guard let value else { separate(); appendNull(); return }
+        field(value)
+    }
+
+    public mutating func field(_ value: Bool?) {
+        guard let value else { separate(); appendNull(); return }
+        field(value)
+    }
+
     /// timestamptz in UTC with microseconds.
     public mutating func field(_ value: Date) {
         separate()

@@ -3,13 +3,15 @@ import Postgres
 import TokenmeterCore
 
 /// Writes batches of events in one transaction:
-/// 1. COPY the batch into a session-local staging table and insert the events that are new (ids
-///    already stored are skipped) with their text, returning which ones were inserted;
-/// 2. aggregate exactly those in Swift (`BatchRollup`) and COPY the usage, per-user and sketch cells
+/// 1. register the batch's ids in `event_ids` (one statement over bound arrays); Postgres answers
+///    which ones were new, the ids already stored are skipped from here on;
+/// 2. COPY exactly the new events straight into `events` (and their text through a staging table);
+/// 3. aggregate exactly those in Swift (`BatchRollup`) and COPY the usage, per-user and sketch cells
 ///    into their pending tables, one row of arrays per bucket (folded later by `RollupCompactor`).
 ///    Ingest never updates a row, so concurrent writers never wait for each other.
 /// Re-sending a batch therefore never double counts, which also makes retrying a batch after a lost
-/// connection safe.
+/// connection safe. Registering first keeps the wide rows out of any staging table: they are parsed
+/// and written once, which is most of Postgres's work per event.
 public final class PostgresEventWriter: EventWriter {
     private let pool: PostgresPool
 
@@ -27,7 +29,6 @@ public final class PostgresEventWriter: EventWriter {
     static let textColumns = ["project_id", "event_id", "prompt", "response", "tool_input", "tool_output", "intermediate_output", "truncated"]
 
     static let stagingDDL = """
-        CREATE TEMP TABLE IF NOT EXISTS tm_stage_events (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tm_stage_texts (LIKE event_texts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
         """
 
@@ -50,31 +51,24 @@ public final class PostgresEventWriter: EventWriter {
     static let rollupKeys = ["feature", "model", "provider", "environment", "status", "step_type"]
     static let userKeys = ["user_id", "feature", "model", "environment"]
 
-    /// Inserts the staged events that are new, and the text of exactly those; returns their ids.
-    /// `events` is partitioned by time, so it cannot hold a unique key on (project, event id): the
-    /// id registry `event_ids` (migration 0011) decides what is new, and only those rows are inserted.
-    /// Concurrent writers of one id serialize on its registry key, as they did on the events key.
-    static let insertSQL: String = {
-        let columns = eventColumns.joined(separator: ", ")
-        return """
-            WITH fresh AS (
-                INSERT INTO event_ids (project_id, event_id, ts)
-                SELECT project_id, event_id, ts FROM tm_stage_events
-                ON CONFLICT (project_id, event_id) DO NOTHING
-                RETURNING project_id, event_id
-            ), ins AS (
-                INSERT INTO events (\(columns))
-                SELECT \(eventColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM tm_stage_events s
-                JOIN fresh f ON f.project_id = s.project_id AND f.event_id = s.event_id
-            ), texts AS (
-                INSERT INTO event_texts (\(textColumns.joined(separator: ", ")))
-                SELECT \(textColumns.map { "t.\($0)" }.joined(separator: ", ")) FROM tm_stage_texts t
-                JOIN fresh f ON f.project_id = t.project_id AND f.event_id = t.event_id
-                ON CONFLICT (project_id, event_id) DO NOTHING
-            )
-            SELECT project_id, event_id FROM fresh
-            """
-    }()
+    /// Registers ids ($1 project ids, $2 event ids, $3 timestamps: parallel array literals) and
+    /// returns the ones that were new. `events` is partitioned by time, so it cannot hold a unique key
+    /// on (project, event id): the registry (migration 0011) decides what is new. Concurrent writers
+    /// of one id serialize on its registry key, and the loser sees it as already stored.
+    static let registerSQL = """
+        INSERT INTO event_ids (project_id, event_id, ts)
+        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[])
+        ON CONFLICT (project_id, event_id) DO NOTHING
+        RETURNING project_id, event_id
+        """
+
+    /// The staged texts of new events; a text row can outlive its id in the registry by a retention
+    /// pass, so a conflict keeps the stored one instead of failing the batch.
+    static let insertTextsSQL = """
+        INSERT INTO event_texts (\(textColumns.joined(separator: ", ")))
+        SELECT \(textColumns.joined(separator: ", ")) FROM tm_stage_texts
+        ON CONFLICT (project_id, event_id) DO NOTHING
+        """
 
     static let pendingUsageColumns = ["project_id", "bucket"] + rollupKeys + rollupAggregates.map(\.0)
     static let pendingUserColumns = ["project_id", "bucket"] + userKeys + userAggregates.map(\.0)
@@ -89,35 +83,54 @@ public final class PostgresEventWriter: EventWriter {
             try pool.withConnection { connection in
                 try PostgresEventWriter.setUpSession(connection)
                 return try connection.transaction { tx in
-                    _ = try tx.copyIn("COPY tm_stage_events (\(PostgresEventWriter.eventColumns.joined(separator: ", "))) FROM STDIN") { writer in
-                        for item in unique { writer.writeRow(PostgresEventWriter.row(item)) }
+                    let new = try PostgresEventWriter.register(unique, tx)
+                    if new.isEmpty { return 0 }
+                    let fresh = new.count == unique.count
+                        ? unique : unique.filter { new.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) }
+                    _ = try tx.copyIn("COPY events (\(PostgresEventWriter.eventColumns.joined(separator: ", "))) FROM STDIN") { writer in
+                        for item in fresh { PostgresEventWriter.writeRow(item, &writer) }
                     }
-                    if unique.contains(where: { $0.event.text != nil }) {
+                    if fresh.contains(where: { $0.event.text != nil }) {
                         _ = try tx.copyIn("COPY tm_stage_texts (\(PostgresEventWriter.textColumns.joined(separator: ", "))) FROM STDIN") { writer in
-                            for item in unique {
+                            for item in fresh {
                                 guard let text = item.event.text else { continue }
                                 writer.writeRow([String(item.project.rawValue), item.event.eventID.uuidString, text.prompt, text.response,
                                                  text.toolInput, text.toolOutput, text.intermediateOutput, text.truncated ? "t" : "f"])
                             }
                         }
+                        _ = try tx.query(PostgresQuery(sql: "EXECUTE tm_insert_texts", binds: []))
                     }
-                    var inserted = Set<EventKey>()
-                    for row in try tx.query(PostgresQuery(sql: "EXECUTE tm_insert_events", binds: [])).rows {
-                        inserted.insert(EventKey(project: try row.decode(Int64.self, column: "project_id"),
-                                                 id: try row.decode(UUID.self, column: "event_id")))
-                    }
-                    if inserted.isEmpty { return 0 }
-                    let rollup = BatchRollup(unique.lazy.filter { inserted.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) })
+                    let rollup = BatchRollup(fresh)
                     try PostgresEventWriter.copy(rollup.usagePendingRows, into: "rollup_usage_pending", columns: PostgresEventWriter.pendingUsageColumns, tx)
                     try PostgresEventWriter.copy(rollup.userPendingRows, into: "rollup_user_pending", columns: PostgresEventWriter.pendingUserColumns, tx)
                     try PostgresEventWriter.copy(rollup.sketchPendingRows, into: "sketch_pending", columns: PostgresEventWriter.pendingSketchColumns, tx)
-                    return inserted.count
+                    return fresh.count
                 }
             }
         }
     }
 
-    /// Staging tables and the prepared insert, once per server session and outside any transaction
+    /// Inserts the ids of `events` into the registry; returns those that were not there yet.
+    private static func register(_ events: [ProjectEvent], _ tx: PostgresConnection) throws -> Set<EventKey> {
+        var projects = "{", ids = "{", times = "{"
+        projects.reserveCapacity(events.count * 4)
+        ids.reserveCapacity(events.count * 37)
+        times.reserveCapacity(events.count * 28)
+        for (i, item) in events.enumerated() {
+            if i > 0 { projects += ","; ids += ","; times += "," }
+            projects += String(item.project.rawValue)
+            ids += item.event.eventID.uuidString
+            times += Timestamp.rfc3339(item.event.timestamp)
+        }
+        projects += "}"; ids += "}"; times += "}"
+        var new = Set<EventKey>(minimumCapacity: events.count)
+        for row in try tx.query(PostgresQuery(sql: registerSQL, binds: [.text(projects), .text(ids), .text(times)])).rows {
+            new.insert(EventKey(project: try row.decode(Int64.self, column: "project_id"), id: try row.decode(UUID.self, column: "event_id")))
+        }
+        return new
+    }
+
+    /// The text staging table and its prepared insert, once per server session and outside any transaction
     /// (a rolled-back transaction would take them along). Preparing saves planning the insert on
     /// every commit.
     static func setUpSession(_ connection: PostgresConnection) throws {
@@ -125,7 +138,7 @@ public final class PostgresEventWriter: EventWriter {
         try connection.execute(stagingDDL)
         // A set-up that failed half way may have prepared one of them already.
         let prepared = Set(try connection.query(PostgresQuery(sql: "SELECT name FROM pg_prepared_statements", binds: [])).rows.compactMap { $0["name"] })
-        for (name, sql) in [("tm_insert_events", insertSQL)] where !prepared.contains(name) {
+        for (name, sql) in [("tm_insert_texts", insertTextsSQL)] where !prepared.contains(name) {
             try connection.execute("PREPARE \(name) AS " + sql)
         }
         connection.sessionSetUp.insert("event-writer")
@@ -143,19 +156,20 @@ public final class PostgresEventWriter: EventWriter {
         }
     }
 
-    static func row(_ item: ProjectEvent) -> [String?] {
+    /// One `events` row in `eventColumns` order, written field by field (no per-row array).
+    static func writeRow(_ item: ProjectEvent, _ w: inout CopyWriter) {
         let e = item.event
-        func bool(_ b: Bool?) -> String? { b.map { $0 ? "t" : "f" } }
-        func number(_ d: Double?) -> String? { d.map { String($0) } }
-        return [
-            String(item.project.rawValue), e.eventID.uuidString, Timestamp.rfc3339(e.timestamp), e.requestID, e.parentRequestID,
-            e.traceID, e.sessionID, e.userID, e.feature, e.environment, e.provider, e.model, e.pricedModel, e.status.rawValue,
-            e.errorType, e.httpStatus.map(String.init), String(e.usage.input), String(e.usage.output), String(e.usage.cachedInput),
-            String(e.usage.cacheWrite), e.cost.map { String($0.picodollars) }, e.costSource?.rawValue, number(e.latencyMs),
-            number(e.ttftMs), String(e.retries), bool(e.fallbackTriggered), bool(e.cacheHit), e.stepIndex.map(String.init),
-            e.stepType, e.toolName, e.totalCost.map { String($0.picodollars) }, bool(e.terminatedEarly), e.loopCount.map(String.init),
-            arrayLiteral(e.tags), e.metadata, bool(e.text != nil), e.cacheSavings.map { String($0.picodollars) },
-        ]
+        w.field(item.project.rawValue); w.field(e.eventID.uuidString); w.field(Timestamp.rfc3339(e.timestamp))
+        w.field(e.requestID); w.field(e.parentRequestID); w.field(e.traceID); w.field(e.sessionID); w.field(e.userID)
+        w.field(e.feature); w.field(e.environment); w.field(e.provider); w.field(e.model); w.field(e.pricedModel)
+        w.field(e.status.rawValue); w.field(e.errorType); w.field(e.httpStatus.map { Int64($0) })
+        w.field(Int64(e.usage.input)); w.field(Int64(e.usage.output)); w.field(Int64(e.usage.cachedInput)); w.field(Int64(e.usage.cacheWrite))
+        w.field(e.cost.map { Int64($0.picodollars) }); w.field(e.costSource?.rawValue); w.field(e.latencyMs); w.field(e.ttftMs)
+        w.field(Int64(e.retries)); w.field(e.fallbackTriggered); w.field(e.cacheHit); w.field(e.stepIndex.map { Int64($0) })
+        w.field(e.stepType); w.field(e.toolName); w.field(e.totalCost.map { Int64($0.picodollars) }); w.field(e.terminatedEarly)
+        w.field(e.loopCount.map { Int64($0) }); w.field(arrayLiteral(e.tags)); w.field(e.metadata); w.field(e.text != nil)
+        w.field(e.cacheSavings.map { Int64($0.picodollars) })
+        w.endRow()
     }
 
     /// A Postgres array literal with every element quoted: `{"a","b \"c\""}`; nil when empty.
