@@ -19,7 +19,7 @@ struct BatchRollup {
 
     struct UserKey: Hashable {
         var project: Int64
-        var hour: Int64
+        var minute: Int64
         var user, feature, model, environment: String
     }
 
@@ -139,14 +139,13 @@ struct BatchRollup {
         let project = item.project.rawValue
         let micros = BatchRollup.micros(e.timestamp)
         let minute = PendingKey(project: project, bucket: BatchRollup.bucket(micros, seconds: 60))
-        let hour = PendingKey(project: project, bucket: BatchRollup.bucket(micros, seconds: 3600))
         let feature = e.feature ?? "", model = e.model ?? "", provider = e.provider ?? "", environment = e.environment ?? ""
 
         let usageKey = UsageKey(project: project, minute: minute.bucket, feature: feature, model: model, provider: provider,
                                 environment: environment, status: e.status.rawValue, stepType: e.stepType ?? "")
         usage.update(usageKey, in: minute, initial: Sums()) { $0.add(e) }
-        let userKey = UserKey(project: project, hour: hour.bucket, user: e.userID ?? "", feature: feature, model: model, environment: environment)
-        users.update(userKey, in: hour, initial: Sums()) { $0.add(e) }
+        let userKey = UserKey(project: project, minute: minute.bucket, user: e.userID ?? "", feature: feature, model: model, environment: environment)
+        users.update(userKey, in: minute, initial: Sums()) { $0.add(e) }
         for (metric, value) in [(Int16(0), e.latencyMs), (Int16(1), e.ttftMs)] {
             guard let value else { continue }
             let key = SketchKey(project: project, minute: minute.bucket, feature: feature, model: model, provider: provider, environment: environment, metric: metric,

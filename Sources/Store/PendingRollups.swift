@@ -19,13 +19,13 @@ struct PendingRollup: Sendable {
         /// Tables are `<prefix>_<level>_folded`; views `<prefix>_<level>` add the pending rows.
         var prefix: String
         var keys: [String]
-        static let levels = ["hour", "day", "week"]
+        var levels = ["hour", "day", "week"]
     }
 
     /// Every folded table with the keys it is grouped by.
     var foldTargets: [(level: String, table: String, keys: [String])] {
         foldedTables.map { ($0.level, $0.table, keys) }
-            + narrowFamilies.flatMap { family in NarrowFamily.levels.map { ($0, "\(family.prefix)_\($0)_folded", family.keys) } }
+            + narrowFamilies.flatMap { family in family.levels.map { ($0, "\(family.prefix)_\($0)_folded", family.keys) } }
     }
 
     var columns: [String] { keys + aggregates }
@@ -64,13 +64,16 @@ struct PendingRollup: Sendable {
         return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS moved FROM moved"
     }
 
-    /// Per-user cost attribution at hour and day: cells of (hour, user, feature, model, environment).
+    /// Per-user cost attribution: cells of (minute, user, feature, model, environment), folded at hour
+    /// and day, and by user alone also at minute (migration 0012): the minutes answer the ragged ends
+    /// of a per-user range, which otherwise came from raw events — a "top users, last 24 h" read every
+    /// raw event of the current hour.
     static let users = PendingRollup(
-        pendingTable: "rollup_user_pending", pendingLevel: "hour",
+        pendingTable: "rollup_user_pending", pendingLevel: "minute",
         foldedTables: [("hour", "rollup_user_hour_folded"), ("day", "rollup_user_day_folded")],
         keys: ["user_id", "feature", "model", "environment"],
         aggregates: PostgresEventWriter.userAggregates.map(\.0),
-        narrowFamilies: [NarrowFamily(prefix: "rollup_by_user", keys: ["user_id"])])
+        narrowFamilies: [NarrowFamily(prefix: "rollup_by_user", keys: ["user_id"], levels: ["minute", "hour", "day", "week"])])
 
     /// Latency and TTFT sketches at minute, hour and day: cells of (minute, group, metric, index).
     static let sketches = PendingRollup(
@@ -90,4 +93,8 @@ struct PendingRollup: Sendable {
         narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"])])
 
     static let all = [usage, users, sketches]
+
+    /// Folded tables kept only as long as raw events: per-user minutes hold about one row per active
+    /// user and minute, as many as the raw events at low rates, which 400 days of would not be worth.
+    static let keptLikeRawEvents: Set<String> = ["rollup_by_user_minute_folded"]
 }

@@ -38,14 +38,15 @@ public final class PostgresUsageReader: UsageReader {
                                  dimensions: [.feature, .model, .provider, .environment])
 
     /// The narrow families of migration 0010: fewer keys, so ~10–100× fewer rows per bucket, and a
-    /// week level. Their minute edges come from the wide minute level, which answers the same question.
-    static func narrow(_ prefix: String, minute: String?, dimensions: Set<UsageDimension>) -> Source {
+    /// week level. Their minute edges come from the wide minute level, which answers the same question,
+    /// or for users (whose wide family has no minutes) from the family's own minute level.
+    static func narrow(_ prefix: String, minute: String, dimensions: Set<UsageDimension>) -> Source {
         var tables: [Resolution: String] = [.hour: "\(prefix)_hour", .day: "\(prefix)_day", .week: "\(prefix)_week"]
         tables[.minute] = minute
         return Source(tables: tables, dimensions: dimensions)
     }
     static let usageByFeatureModel = narrow("rollup_feature_model", minute: "rollup_minute", dimensions: [.feature, .model])
-    static let usageByUser = narrow("rollup_by_user", minute: nil, dimensions: [.userID])
+    static let usageByUser = narrow("rollup_by_user", minute: "rollup_by_user_minute", dimensions: [.userID])
     static let sketchesByModel = narrow("sketch_by_model", minute: "sketch_minute", dimensions: [.model])
     static let sketchesByFeature = narrow("sketch_by_feature", minute: "sketch_minute", dimensions: [.feature])
 

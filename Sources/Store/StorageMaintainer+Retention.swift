@@ -43,17 +43,20 @@ extension StorageMaintainer {
     }
 
     /// Deletes rollup rows of buckets before midnight UTC `rollupDays` ago, at every level at once,
-    /// so minute, hour and day rows never disagree about a day. Per project, through the keys that
+    /// so minute, hour and day rows never disagree about a day; the per-user minutes go with the raw
+    /// events (their only use is the ragged ends of ranges, which raw events answered before). Per project, through the keys that
     /// lead with (project_id, bucket).
     func expireRollups(now: Date, _ work: inout Work) throws {
         let cutoff = StorageMaintainer.startOfDay(now.addingTimeInterval(-StorageMaintainer.days(policy.rollupDays)))
+        let rawCutoff = StorageMaintainer.startOfDay(now.addingTimeInterval(-StorageMaintainer.days(policy.rawDays)))
         let projects = try work.connection.query(PostgresQuery(sql: "SELECT id FROM projects ORDER BY id", binds: [])).rows
         for row in projects {
             let project = try row.decode(Int64.self, column: "id")
             for (level, table) in StorageMaintainer.rollupTables {
                 // A week row goes only once the whole week is past the cutoff (weeks start at midnight,
                 // so bucket + 7 d ≤ cutoff ⇔ bucket < cutoff − 6 d); a week straddling it stays whole.
-                let tableCutoff = level == "week" ? cutoff.addingTimeInterval(-StorageMaintainer.days(6)) : cutoff
+                var tableCutoff = level == "week" ? cutoff.addingTimeInterval(-StorageMaintainer.days(6)) : cutoff
+                if PendingRollup.keptLikeRawEvents.contains(table) { tableCutoff = rawCutoff }
                 let binds: [PostgresValue] = [.int(project), .timestamp(tableCutoff), .int(Int64(work.batchSize))]
                 work.pass.rollupRowsDeleted += try work.deleteInBatches(PostgresQuery(sql: """
                     WITH gone AS (

@@ -65,11 +65,13 @@ struct BatchRollupTests {
             BatchRollupTests.event(4, at: "2026-11-20T11:00:00Z", user: nil, feature: #"quote"and\back"#, latency: 0),
         ])
         let users = rollup.userPendingRows.sorted { $0[1]! < $1[1]! }
-        #expect(users.count == 2)      // the 10:00 and the 11:00 hour
-        #expect(Array(users[0].prefix(6)) == ["7", "2026-11-20T10:00:00Z", #"{"ann","bob"}"#, #"{"chat",""}"#, #"{"gpt-4o","gpt-4o"}"#, #"{"",""}"#])
-        #expect(users[0][6] == "{2,1}")           // calls
-        #expect(users[0][7] == "{200,100}")       // tokens in
-        #expect(Array(users[1].prefix(4)) == ["7", "2026-11-20T11:00:00Z", #"{""}"#, #"{"quote\"and\\back"}"#])
+        #expect(users.count == 3)      // per minute (migration 0012): 10:05 (ann twice), 10:06 (bob), 11:00
+        #expect(Array(users[0].prefix(6)) == ["7", "2026-11-20T10:05:00Z", #"{"ann"}"#, #"{"chat"}"#, #"{"gpt-4o"}"#, #"{""}"#])
+        #expect(users[0][6] == "{2}")             // calls
+        #expect(users[0][7] == "{200}")           // tokens in
+        #expect(Array(users[1].prefix(4)) == ["7", "2026-11-20T10:06:00Z", #"{"bob"}"#, #"{""}"#])
+        #expect(users[1][6] == "{1}")
+        #expect(Array(users[2].prefix(4)) == ["7", "2026-11-20T11:00:00Z", #"{""}"#, #"{"quote\"and\\back"}"#])
 
         let sketches = rollup.sketchPendingRows.sorted { $0[1]! < $1[1]! }
         #expect(sketches.map { $0[1] } == ["2026-11-20T10:05:00Z", "2026-11-20T10:06:00Z", "2026-11-20T11:00:00Z"])

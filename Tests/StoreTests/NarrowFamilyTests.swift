@@ -14,7 +14,7 @@ struct NarrowFamilyTests {
     /// The tables a statement reads, by the names the reader uses.
     static func tables(_ sql: String) -> Set<String> {
         let names = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour", "rollup_minute", "rollup_hour",
-                     "rollup_day", "rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_user_hour", "rollup_user_day",
+                     "rollup_day", "rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_by_user_minute", "rollup_user_hour", "rollup_user_day",
                      "sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour", "sketch_by_feature_week", "sketch_by_feature_day",
                      "sketch_by_feature_hour", "sketch_minute", "sketch_hour", "sketch_day", "events"]
         return Set(names.filter { sql.contains("FROM \($0) ") })
@@ -42,6 +42,18 @@ struct NarrowFamilyTests {
     func usagePicksTheNarrowestFamily(_ c: Case) {
         let sql = PostgresUsageReader.usageSQL(Self.query(groupBy: c.groupBy, filters: c.filters), includeCache: false).sql
         #expect(Self.tables(sql) == c.tables)
+    }
+
+    /// A range ending mid-hour: per-user pieces come from the family's own minutes, and raw events
+    /// only for the seconds at the ends (they used to answer the whole ragged hours).
+    @Test func perUserRaggedEndsComeFromMinutesNotRawHours() {
+        let range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:30:15Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:12:30Z")!)
+        let query = UsageQuery(project: ProjectID(1), range: range, interval: .none, groupBy: [.userID], filters: [:])
+        let sql = PostgresUsageReader.usageSQL(query, includeCache: false)
+        #expect(Self.tables(sql.sql) == ["rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_by_user_minute", "events"])
+        let pieces = QueryPlan.segments(range, levels: PostgresUsageReader.usageByUser.levels)
+        let raw = pieces.filter { $0.resolution == .raw }.map { $0.to.timeIntervalSince($0.from) }
+        #expect(raw == [45, 30])
     }
 
     static let byModel: Set<String> = ["sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour"]
