@@ -84,6 +84,11 @@ public struct CopyWriter {
         field(value)
     }
 
+    public mutating func field(_ value: UUID) {
+        separate()
+        value.appendPostgresText(to: &buffer)
+    }
+
     /// timestamptz in UTC with microseconds.
     public mutating func field(_ value: Date) {
         separate()

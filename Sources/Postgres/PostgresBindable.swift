@@ -43,7 +43,7 @@ extension Date: PostgresBindable {
 
 /// Bound as text (lowercase), so it fits uuid and text columns alike.
 extension UUID: PostgresBindable {
-    public var postgresValue: PostgresValue { .text(uuidString.lowercased()) }
+    public var postgresValue: PostgresValue { .text(postgresText) }
 }
 
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {

@@ -83,10 +83,12 @@ public final class PostgresEventWriter: EventWriter {
             try pool.withConnection { connection in
                 try PostgresEventWriter.setUpSession(connection)
                 return try connection.transaction { tx in
-                    let new = try PostgresEventWriter.register(unique, tx)
-                    if new.isEmpty { return 0 }
-                    let fresh = new.count == unique.count
-                        ? unique : unique.filter { new.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) }
+                    let fresh: [ProjectEvent]
+                    switch try PostgresEventWriter.register(unique, tx) {
+                    case .all: fresh = unique
+                    case .only(let new): fresh = unique.filter { new.contains(EventKey(project: $0.project.rawValue, id: $0.event.eventID)) }
+                    }
+                    if fresh.isEmpty { return 0 }
                     _ = try tx.copyIn("COPY events (\(PostgresEventWriter.eventColumns.joined(separator: ", "))) FROM STDIN") { writer in
                         for item in fresh { PostgresEventWriter.writeRow(item, &writer) }
                     }
@@ -94,7 +96,7 @@ public final class PostgresEventWriter: EventWriter {
                         _ = try tx.copyIn("COPY tm_stage_texts (\(PostgresEventWriter.textColumns.joined(separator: ", "))) FROM STDIN") { writer in
                             for item in fresh {
                                 guard let text = item.event.text else { continue }
-                                writer.writeRow([String(item.project.rawValue), item.event.eventID.uuidString, text.prompt, text.response,
+                                writer.writeRow([String(item.project.rawValue), item.event.eventID.postgresText, text.prompt, text.response,
                                                  text.toolInput, text.toolOutput, text.intermediateOutput, text.truncated ? "t" : "f"])
                             }
                         }
@@ -111,7 +113,7 @@ public final class PostgresEventWriter: EventWriter {
     }
 
     /// Inserts the ids of `events` into the registry; returns those that were not there yet.
-    private static func register(_ events: [ProjectEvent], _ tx: PostgresConnection) throws -> Set<EventKey> {
+    private static func register(_ events: [ProjectEvent], _ tx: PostgresConnection) throws -> Registered {
         var projects = "{", ids = "{", times = "{"
         projects.reserveCapacity(events.count * 4)
         ids.reserveCapacity(events.count * 37)
@@ -119,15 +121,18 @@ public final class PostgresEventWriter: EventWriter {
         for (i, item) in events.enumerated() {
             if i > 0 { projects += ","; ids += ","; times += "," }
             projects += String(item.project.rawValue)
-            ids += item.event.eventID.uuidString
+            ids += item.event.eventID.postgresText
             times += Timestamp.rfc3339(item.event.timestamp)
         }
         projects += "}"; ids += "}"; times += "}"
-        var new = Set<EventKey>(minimumCapacity: events.count)
-        for row in try tx.query(PostgresQuery(sql: registerSQL, binds: [.text(projects), .text(ids), .text(times)])).rows {
+        let rows = try tx.query(PostgresQuery(sql: registerSQL, binds: [.text(projects), .text(ids), .text(times)])).rows
+        // The usual answer: every id was new (the ids are distinct), so nothing needs decoding.
+        if rows.count == events.count { return .all }
+        var new = Set<EventKey>(minimumCapacity: rows.count)
+        for row in rows {
             new.insert(EventKey(project: try row.decode(Int64.self, column: "project_id"), id: try row.decode(UUID.self, column: "event_id")))
         }
-        return new
+        return .only(new)
     }
 
     /// The text staging table and its prepared insert, once per server session and outside any transaction
@@ -142,6 +147,12 @@ public final class PostgresEventWriter: EventWriter {
             try connection.execute("PREPARE \(name) AS " + sql)
         }
         connection.sessionSetUp.insert("event-writer")
+    }
+
+    /// Which of a batch's (distinct) ids the registry took as new.
+    private enum Registered {
+        case all
+        case only(Set<EventKey>)
     }
 
     private struct EventKey: Hashable {
@@ -159,7 +170,7 @@ public final class PostgresEventWriter: EventWriter {
     /// One `events` row in `eventColumns` order, written field by field (no per-row array).
     static func writeRow(_ item: ProjectEvent, _ w: inout CopyWriter) {
         let e = item.event
-        w.field(item.project.rawValue); w.field(e.eventID.uuidString); w.field(Timestamp.rfc3339(e.timestamp))
+        w.field(item.project.rawValue); w.field(e.eventID); w.field(Timestamp.rfc3339(e.timestamp))
         w.field(e.requestID); w.field(e.parentRequestID); w.field(e.traceID); w.field(e.sessionID); w.field(e.userID)
         w.field(e.feature); w.field(e.environment); w.field(e.provider); w.field(e.model); w.field(e.pricedModel)
         w.field(e.status.rawValue); w.field(e.errorType); w.field(e.httpStatus.map { Int64($0) })
