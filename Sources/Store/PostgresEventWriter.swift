@@ -122,7 +122,7 @@ public final class PostgresEventWriter: EventWriter {
             if i > 0 { projects += ","; ids += ","; times += "," }
             projects += String(item.project.rawValue)
             ids += item.event.eventID.postgresText
-            times += Timestamp.rfc3339(item.event.timestamp)
+            times += "\"" + item.event.timestamp.postgresText + "\""   // the text holds a space
         }
         projects += "}"; ids += "}"; times += "}"
         let rows = try tx.query(PostgresQuery(sql: registerSQL, binds: [.text(projects), .text(ids), .text(times)])).rows
@@ -170,7 +170,7 @@ public final class PostgresEventWriter: EventWriter {
     /// One `events` row in `eventColumns` order, written field by field (no per-row array).
     static func writeRow(_ item: ProjectEvent, _ w: inout CopyWriter) {
         let e = item.event
-        w.field(item.project.rawValue); w.field(e.eventID); w.field(Timestamp.rfc3339(e.timestamp))
+        w.field(item.project.rawValue); w.field(e.eventID); w.field(e.timestamp)
         w.field(e.requestID); w.field(e.parentRequestID); w.field(e.traceID); w.field(e.sessionID); w.field(e.userID)
         w.field(e.feature); w.field(e.environment); w.field(e.provider); w.field(e.model); w.field(e.pricedModel)
         w.field(e.status.rawValue); w.field(e.errorType); w.field(e.httpStatus.map { Int64($0) })

@@ -3,7 +3,7 @@ import Postgres
 import Testing
 
 /// The hand-rolled uuid text must be exactly what Postgres prints and Foundation parses.
-struct UUIDTextTests {
+struct PostgresTextTests {
     @Test func matchesFoundationLowercased() {
         for _ in 0..<1000 {
             let id = UUID()
@@ -20,5 +20,14 @@ struct UUIDTextTests {
         let id = UUID()
         let echoed = try connection.query(PostgresQuery(sql: "SELECT $1::uuid::text AS t", binds: [id.postgresValue])).rows[0]["t"]
         #expect(echoed == id.postgresText)
+    }
+
+    @Test func timestampTextReadsBackToTheMicrosecond() throws {
+        let connection = try TestDatabase.connect()
+        defer { connection.close() }
+        let date = Date(timeIntervalSince1970: 1_796_000_000.123456)
+        let micros = try connection.query(PostgresQuery(sql: "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint AS m",
+                                                        binds: [.text(date.postgresText)])).rows[0]["m"]
+        #expect(micros == "1796000000123456")
     }
 }

@@ -25,3 +25,9 @@ extension UUID {
         }
     }
 }
+
+extension Date {
+    /// The timestamptz text Postgres reads back to the same microsecond (UTC, `+00`): the form
+    /// COPY rows and bound timestamps use, built from bytes rather than formatted strings.
+    public var postgresText: String { PostgresTimestamp.format(self) }
+}
