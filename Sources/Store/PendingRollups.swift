@@ -20,12 +20,22 @@ struct PendingRollup: Sendable {
         var prefix: String
         var keys: [String]
         var levels = ["hour", "day", "week"]
+        /// Packed sketch families (migration 0013) keep one row per (bucket, keys) whose `idx` and
+        /// `count` arrays hold every sketch bucket, instead of one row per sketch bucket.
+        var packed: PackedSketch? = nil
+    }
+
+    /// The cell columns a packed sketch family stores as two sorted arrays (`index` ascending, no
+    /// duplicates, `count` summed per index).
+    struct PackedSketch: Sendable {
+        var index = "idx"
+        var count = "count"
     }
 
     /// Every folded table with the keys it is grouped by.
-    var foldTargets: [(level: String, table: String, keys: [String])] {
-        foldedTables.map { ($0.level, $0.table, keys) }
-            + narrowFamilies.flatMap { family in family.levels.map { ($0, "\(family.prefix)_\($0)_folded", family.keys) } }
+    var foldTargets: [(level: String, table: String, keys: [String], packed: PackedSketch?)] {
+        foldedTables.map { ($0.level, $0.table, keys, nil) }
+            + narrowFamilies.flatMap { family in family.levels.map { ($0, "\(family.prefix)_\($0)_folded", family.keys, family.packed) } }
     }
 
     var columns: [String] { keys + aggregates }
@@ -46,9 +56,13 @@ struct PendingRollup: Sendable {
             )
             """,
         ]
-        for (level, table, keys) in foldTargets {
+        for (level, table, keys, packed) in foldTargets {
             let bucket = level == pendingLevel ? "bucket" : "date_trunc('\(level)', bucket, 'UTC')"
             let keyColumns = ["project_id", "bucket"] + keys
+            if let packed {
+                ctes.append(Self.packedFold(table: table, bucket: bucket, keyColumns: keyColumns, packed: packed))
+                continue
+            }
             let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
             ctes.append("""
                 fold_\(table) AS (
@@ -62,6 +76,24 @@ struct PendingRollup: Sendable {
                 """)
         }
         return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS moved FROM moved"
+    }
+
+    /// Upserts the moved cells into a packed sketch table: one row per bucket and key with the cells'
+    /// sketch buckets as sorted arrays; an existing row's arrays are merged (`tm_sketch_add`).
+    static func packedFold(table: String, bucket: String, keyColumns: [String], packed: PackedSketch) -> String {
+        let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
+        let (index, count) = (packed.index, packed.count)
+        let inner = (["project_id", "\(bucket) AS bucket"] + keyColumns.dropFirst(2)).joined(separator: ", ")
+        return """
+            fold_\(table) AS (
+                INSERT INTO \(table) AS r (\((keyColumns + [index, count]).joined(separator: ", ")))
+                SELECT \(keyColumns.joined(separator: ", ")), array_agg(\(index) ORDER BY \(index)), array_agg(\(count) ORDER BY \(index))
+                FROM (SELECT \(inner), \(index), sum(\(count))::bigint AS \(count) FROM cells GROUP BY \(positions), \(index)) AS c
+                GROUP BY \(positions) ORDER BY \(positions)
+                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE
+                SET (\(index), \(count)) = (SELECT m.idx, m.count FROM tm_sketch_add(r.\(index), r.\(count), EXCLUDED.\(index), EXCLUDED.\(count)) AS m)
+            )
+            """
     }
 
     /// Per-user cost attribution: cells of (minute, user, feature, model, environment), folded at hour
@@ -81,8 +113,8 @@ struct PendingRollup: Sendable {
         foldedTables: [("minute", "sketch_minute_folded"), ("hour", "sketch_hour_folded"), ("day", "sketch_day_folded")],
         keys: ["feature", "model", "provider", "environment", "metric", "idx"],
         aggregates: ["count"],
-        narrowFamilies: [NarrowFamily(prefix: "sketch_by_model", keys: ["model", "metric", "idx"]),
-                         NarrowFamily(prefix: "sketch_by_feature", keys: ["feature", "metric", "idx"])])
+        narrowFamilies: [NarrowFamily(prefix: "sketch_by_model", keys: ["model", "metric"], packed: PackedSketch()),
+                         NarrowFamily(prefix: "sketch_by_feature", keys: ["feature", "metric"], packed: PackedSketch())])
 
     /// Usage at minute, hour and day: cells of (minute, feature, model, provider, environment, status, step type).
     static let usage = PendingRollup(

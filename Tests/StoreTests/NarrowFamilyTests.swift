@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 @testable import Store
 import Testing
 import TokenmeterCore
@@ -15,9 +16,10 @@ struct NarrowFamilyTests {
     static func tables(_ sql: String) -> Set<String> {
         let names = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour", "rollup_minute", "rollup_hour",
                      "rollup_day", "rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_by_user_minute", "rollup_user_hour", "rollup_user_day",
-                     "sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour", "sketch_by_feature_week", "sketch_by_feature_day",
-                     "sketch_by_feature_hour", "sketch_minute", "sketch_hour", "sketch_day", "events"]
-        return Set(names.filter { sql.contains("FROM \($0) ") })
+                     "sketch_by_model_week_folded", "sketch_by_model_day_folded", "sketch_by_model_hour_folded", "sketch_by_feature_week_folded",
+                     "sketch_by_feature_day_folded", "sketch_by_feature_hour_folded", "sketch_pending_cells", "sketch_minute", "sketch_hour",
+                     "sketch_day", "events"]
+        return Set(names.filter { sql.contains("FROM \($0) ") || sql.contains("FROM \($0)\n") })
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -56,10 +58,13 @@ struct NarrowFamilyTests {
         #expect(raw == [45, 30])
     }
 
-    static let byModel: Set<String> = ["sketch_by_model_week", "sketch_by_model_day", "sketch_by_model_hour"]
+    /// Packed rows as stored and the pending cells they do not hold yet.
+    static let byModel: Set<String> = ["sketch_by_model_week_folded", "sketch_by_model_day_folded", "sketch_by_model_hour_folded",
+                                       "sketch_pending_cells"]
     static let latencyCases: [Case] = [
         Case(groupBy: [.model], tables: byModel),
-        Case(groupBy: [.feature], tables: ["sketch_by_feature_week", "sketch_by_feature_day", "sketch_by_feature_hour"]),
+        Case(groupBy: [.feature], tables: ["sketch_by_feature_week_folded", "sketch_by_feature_day_folded", "sketch_by_feature_hour_folded",
+                                           "sketch_pending_cells"]),
         Case(groupBy: [], filters: [.model: "gpt-4o"], tables: byModel),
         Case(groupBy: [.model], filters: [.feature: "f1"], tables: ["sketch_day", "sketch_hour"]),
         Case(groupBy: [.model], filters: [.status: "error"], tables: ["events"]),
@@ -69,6 +74,17 @@ struct NarrowFamilyTests {
     func latencyPicksTheNarrowestFamily(_ c: Case) {
         let sql = PostgresUsageReader.latencySQL(Self.query(groupBy: c.groupBy, filters: c.filters), metric: .latency).sql
         #expect(Self.tables(sql) == c.tables)
+    }
+
+    /// Packed families take their sub-hour edges from the wide minute level and raw events.
+    @Test func packedSketchesReadMinutesAndRawEventsAtRaggedEdges() {
+        var query = Self.query(groupBy: [.model])
+        query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:00:00Z")!)
+        let sql = PostgresUsageReader.latencySQL(query, metric: .ttft).sql
+        #expect(Self.tables(sql) == Self.byModel.union(["sketch_minute", "events"]))
+        // A range shorter than an hour has no packed middle.
+        query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:50:00Z")!)
+        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_minute", "events"])
     }
 
     /// Day buckets cannot come from weeks: the narrow family is read at day and hour level.
@@ -86,25 +102,52 @@ struct TopUserCandidateTests {
     }
 
     @Test func boundsComeFromTheWeeksTouchingTheRange() throws {
-        let sql = try #require(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z"), includeCache: false))
-        #expect(sql.sql.contains("FROM rollup_by_user_week WHERE"))
-        // Covering weeks from Monday 2026-11-02 to Monday 2026-12-07; inner ones from 11-09 to 11-30.
-        let dates = sql.binds.compactMap { value -> String? in
+        let selection = try #require(PostgresUsageReader.topUserSelection(Self.query("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z"), includeCache: false))
+        // Seeds from the weeks inside (Mondays 11-09 to 11-23).
+        #expect(selection.threshold.sql.contains("FROM rollup_by_user_week_folded WHERE"))
+        #expect(Self.arrays(selection.threshold.binds) == [["2026-11-09T00:00:00Z", "2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z"]])
+        // Candidates from the 5 weeks touching the range (11-02 to 11-30) and the pending cells of
+        // those weeks: 5 + 1 parts; T is a parameter.
+        let candidates = selection.candidates("12345")
+        #expect(candidates.sql.contains("FROM rollup_by_user_week_folded") && candidates.sql.contains("FROM rollup_user_pending_cells"))
+        #expect(Self.arrays(candidates.binds) == [["2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z", "2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z",
+                                                   "2026-11-30T00:00:00Z"]])
+        let dates = candidates.binds.compactMap { value -> String? in
             if case .timestamp(let date) = value { return Timestamp.rfc3339(date) }
             return nil
         }
-        #expect(dates == ["2026-11-02T00:00:00Z", "2026-12-07T00:00:00Z", "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z"])
+        #expect(dates == ["2026-11-02T00:00:00Z", "2026-12-07T00:00:00Z"])
+        #expect(candidates.binds.contains(.int(6)))
+        #expect(candidates.binds.contains(.text("12345")))
+    }
+
+    static func arrays(_ binds: [PostgresValue]) -> [[String]] {
+        binds.compactMap { value -> [String]? in
+            if case .textArray(let weeks) = value { return weeks }
+            return nil
+        }
+    }
+
+    @Test(arguments: UsageMetric.allCases)
+    func eachMetricRanksWeeksByItsIndexedValue(_ metric: UsageMetric) throws {
+        let selection = try #require(PostgresUsageReader.topUserSelection(Self.query("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z", metric: metric),
+                                                                          includeCache: false))
+        let (value, type) = PostgresUsageReader.rankedWeekValue(metric)
+        #expect(selection.threshold.sql.contains("ORDER BY \(value) DESC LIMIT"))
+        let candidates = selection.candidates("7").sql
+        #expect(candidates.contains("AND \(value) >= "))
+        #expect(candidates.contains("::\(type)"))
     }
 
     @Test func otherQueriesRankEveryUser() {
         // No whole week inside the range, not grouped by user alone, or not a top-N.
-        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-10T00:00:00Z", "2026-11-16T00:00:00Z"), includeCache: false) == nil)
-        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.feature]),
+        #expect(PostgresUsageReader.topUserSelection(Self.query("2026-11-10T00:00:00Z", "2026-11-16T00:00:00Z"), includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserSelection(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.feature]),
                                                          includeCache: false) == nil)
-        #expect(PostgresUsageReader.topUserCandidatesSQL(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.userID, .model]),
+        #expect(PostgresUsageReader.topUserSelection(Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", groupBy: [.userID, .model]),
                                                          includeCache: false) == nil)
         var plain = Self.query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
         plain.top = nil
-        #expect(PostgresUsageReader.topUserCandidatesSQL(plain, includeCache: false) == nil)
+        #expect(PostgresUsageReader.topUserSelection(plain, includeCache: false) == nil)
     }
 }
