@@ -124,8 +124,13 @@ public struct AlertStateMachine: Sendable {
         let sources = alerts.values.filter { $0.phase == .firing || $0.phase == .pending }
         var held: Set<String> = []
         for (fingerprint, alert) in alerts where alert.phase != .resolved {
+            // A muted source still stands for its own scope and narrower ones (a project-wide
+            // spike muted by a storm still mutes its features' spikes), but never for a broader
+            // scope: a muted feature-level error surge, held in "no data" for hours by the
+            // feature's low volume, hid a later project-wide spend spike (bench/anomaly).
             let inhibitors = sources.filter { source in
-                inhibitions.contains { $0.applies(source: source.key, target: alert.key) }
+                (source.inhibitedBy == nil || !alert.key.scope.isBroader(than: source.key.scope))
+                    && inhibitions.contains { $0.applies(source: source.key, target: alert.key) }
             }
             if let firing = inhibitors.filter({ $0.phase == .firing }).map(\.fingerprint).min() {
                 alerts[fingerprint]?.inhibitedBy = firing

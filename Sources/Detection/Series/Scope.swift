@@ -48,4 +48,7 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
         project == other.project && labels.count > other.labels.count
             && other.labels.allSatisfy { labels[$0.key] == $0.value }
     }
+
+    /// True when `other` narrows this scope strictly (see ``isNarrower(than:)``).
+    public func isBroader(than other: Scope) -> Bool { other.isNarrower(than: self) }
 }

@@ -61,6 +61,36 @@ struct InhibitionTests {
         #expect(run.kinds(spend) == [.firing, .resolved])
     }
 
+    /// A feature's error surge muted by the project's stays firing while the feature is too
+    /// quiet to judge (no data never resolves a ratio rule); it must not hide a later
+    /// project-wide spend spike, a broader scope than its own.
+    @Test func aMutedNarrowCauseDoesNotMuteABroaderSpike() {
+        let projectSurge = AlertKey(rule: .errorSurge, scope: Scope(project: Traffic.project))
+        let featureSurge = AlertKey(rule: .errorSurge, scope: Traffic.chat)
+        let projectSpend = AlertKey(rule: .spendSpike, scope: Scope(project: Traffic.project))
+        var run = AlertRun()
+        run.rounds(3, [Alerts.breach(projectSurge, pendingFor: 10), Alerts.breach(featureSurge, pendingFor: 10)])
+        run.rounds(12, [Alerts.clear(projectSurge), Alerts.noData(featureSurge)])
+        #expect(run.kinds(projectSurge) == [.firing, .resolved])
+        #expect(run.alerts[featureSurge.fingerprint]?.phase == .firing)
+        #expect(run.alerts[featureSurge.fingerprint]?.inhibitedBy == projectSurge.fingerprint)
+        run.rounds(5, [Alerts.noData(featureSurge), Alerts.breach(projectSpend)])
+        #expect(run.kinds(projectSpend) == [.firing])
+        #expect(run.alerts[projectSpend.fingerprint]?.inhibitedBy == nil)
+    }
+
+    @Test func aMutedBroadSpikeStillMutesItsNarrowerScopes() {
+        let projectStorm = AlertKey(rule: .retryStorm, scope: Scope(project: Traffic.project))
+        let projectSpend = AlertKey(rule: .spendSpike, scope: Scope(project: Traffic.project))
+        var run = AlertRun()
+        run.rounds(2, [Alerts.breach(projectStorm, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(projectStorm, pendingFor: 0), Alerts.breach(projectSpend), Alerts.breach(spend)])
+        #expect(run.kinds(projectSpend).isEmpty && run.kinds(spend).isEmpty)
+        // The storm ends; both spikes stay muted (one incident), the feature's via either link.
+        run.rounds(15, [Alerts.clear(projectStorm), Alerts.breach(projectSpend), Alerts.breach(spend)])
+        #expect(run.kinds(projectSpend).isEmpty && run.kinds(spend).isEmpty)
+    }
+
     @Test func aStormInAnotherScopeInhibitsNothing() {
         let otherModel = AlertKey(rule: .retryStorm, scope: Traffic.chat.adding("model", "claude"))
         let spikeOnModel = AlertKey(rule: .spendSpike, scope: Traffic.chat.adding("model", "gpt-4o"))
