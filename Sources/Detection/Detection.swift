@@ -54,8 +54,9 @@
 /// (which waits 5 min before it is told, so the spike can catch up); a feature-wide runaway
 /// alert (≥ 3 looping traces in 15 min) mutes its traces. A muted alert keeps its own
 /// lifecycle and a link (`inhibitedBy`) and stays muted until it resolves — it is the same
-/// incident — so one incident is one firing and one resolved message. A *pending* cause
-/// only holds the first message; if it never fires, the muted alert is told a round later.
+/// incident — so one incident is one firing and one resolved message. A muted alert still
+/// mutes its own scope and narrower ones, never a broader one. A *pending* cause only holds
+/// the first message; if it never fires, the muted alert is told a round later.
 /// Notifications: one firing and one resolved per incident, repeats every 4 h,
 /// escalation only when severity rises *and* the value doubled.
 public enum Detection {
