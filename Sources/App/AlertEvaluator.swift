@@ -14,7 +14,10 @@ import TokenmeterCore
 ///
 /// Time: `now` is the evaluation time (the wall clock in the server, any instant in tests and
 /// replays); detectors judge up to the watermark `now − ingestGrace`, so events that arrive a
-/// little late still count before their minute is judged.
+/// little late still count before their minute is judged. The fast rules' 60-second raw-event
+/// window ends at `now − freshGrace` instead (a few seconds: a rate over a minute hardly
+/// moves when the last seconds' events are still being committed, and a 2-minute detection
+/// budget cannot spend 30 s waiting).
 final class AlertEvaluator: Sendable {
     private let pool: PostgresPool
     private let budgets: PostgresAlertStore
@@ -22,11 +25,20 @@ final class AlertEvaluator: Sendable {
     private let outbox: AlertOutbox
     private let machine = AlertStateMachine()
     let ingestGrace: TimeInterval
+    let freshGrace: TimeInterval
     let status: AlertStatus
     private let logger: Logger
     /// Series-detector answers per project for the minute they judged: minute rollups change only
-    /// once a minute closes, so rounds within one minute (every 10 s) reuse them.
-    private let seriesCache = Mutex<[Int64: (minute: Int, evaluations: [Evaluation])]>([:])
+    /// once a minute closes, so rounds within one minute (every 10 s) reuse them. The retry
+    /// storm is judged every round (its freshest 60 s come from raw events) on the cached series
+    /// and retry baselines.
+    private let seriesCache = Mutex<[Int64: SeriesRound]>([:])
+
+    private struct SeriesRound: Sendable {
+        var minute: Int
+        var evaluations: [Evaluation]
+        var retrySeries: [(series: MinuteSeries, history: RetryStorm.History)]
+    }
     /// Spend-spike noise calibrations per scope and hour: calibrating scans a week of windows,
     /// which is most of a round's work when done every minute (the detector's own advice).
     private let history = MinuteHistory()
@@ -36,12 +48,13 @@ final class AlertEvaluator: Sendable {
     static let advisoryLockKey: Int64 = 0x746D_5F61_6C72_74
 
     init(pool: PostgresPool, budgets: PostgresAlertStore, signals: AlertSignalReader, payloads: PayloadConfiguration,
-         ingestGrace: TimeInterval = 30, status: AlertStatus, logger: Logger) {
+         ingestGrace: TimeInterval = 30, freshGrace: TimeInterval = 5, status: AlertStatus, logger: Logger) {
         self.pool = pool
         self.budgets = budgets
         self.signals = signals
         self.outbox = AlertOutbox(payloads: payloads)
         self.ingestGrace = ingestGrace
+        self.freshGrace = freshGrace
         self.status = status
         self.logger = logger
     }
@@ -65,7 +78,8 @@ final class AlertEvaluator: Sendable {
                 let previous = try AlertInstanceStore.live(projects: projects, on: tx)
                 var evaluations: [Evaluation] = []
                 for project in projects {
-                    evaluations += try self.evaluations(project: project, watermark: watermark, previous: previous, on: tx)
+                    evaluations += try self.evaluations(project: project, watermark: watermark,
+                                                        fresh: now.addingTimeInterval(-freshGrace), previous: previous, on: tx)
                 }
                 let step = machine.step(previous: previous, evaluations: evaluations, now: watermark)
                 try AlertInstanceStore.persist(step, previous: previous, on: tx)
@@ -88,16 +102,24 @@ final class AlertEvaluator: Sendable {
         return round
     }
 
-    /// Every detector's answers for one project at `watermark`.
-    func evaluations(project: ProjectID, watermark: Date, previous: [String: AlertInstance],
+    /// Every detector's answers for one project at `watermark` (the fast rules' raw window ends
+    /// at `fresh`).
+    func evaluations(project: ProjectID, watermark: Date, fresh: Date, previous: [String: AlertInstance],
                      on tx: PostgresConnection) throws -> [Evaluation] {
         let settings = RuleSettings(overrides: try PostgresAlertStore.ruleOverrides(project: project, on: tx))
         let scope = Scope(project: project)
-        var evaluations = try seriesEvaluations(project: project, settings: settings, watermark: watermark, on: tx)
+        let series = try seriesEvaluations(project: project, settings: settings, watermark: watermark, on: tx)
+        var evaluations = series.evaluations
 
         let surge = settings.errorSurge
-        for (sampleScope, samples) in try signals.callSamples(project: project, watermark: watermark, window: surge.window, on: tx) {
-            evaluations.append(ErrorSurge.evaluate(samples, scope: sampleScope, parameters: surge, now: watermark))
+        let recent = try signals.recentActivity(project: project, end: max(fresh, watermark), window: surge.window, on: tx)
+        for (sampleScope, sample) in recent {
+            evaluations.append(ErrorSurge.evaluate([sample], scope: sampleScope, parameters: surge, now: max(fresh, watermark)))
+        }
+        let retries = settings.retryStorm
+        for (retrySeries, history) in series.retrySeries {
+            evaluations.append(RetryStorm.evaluate(retrySeries, recent: recent[retrySeries.scope].map { [$0] } ?? [],
+                                                   history: history, parameters: retries, now: watermark))
         }
         let expensive = settings.expensiveRequest
         let requests = try signals.expensiveRequests(project: project, watermark: watermark, window: expensive.window,
@@ -123,7 +145,6 @@ final class AlertEvaluator: Sendable {
             evaluations.append(Evaluation(key: alert.key, condition: .clear))
         }
 
-        evaluations = Self.preferBroadestScope(evaluations, live: Array(projectAlerts))
         // A disabled rule starts nothing, and its live incidents count as clear, so they resolve
         // through their normal recovery instead of firing forever.
         evaluations = evaluations.filter { settings.isEnabled($0.key.rule) }
@@ -146,49 +167,29 @@ final class AlertEvaluator: Sendable {
         return fresh
     }
 
-    /// Rules judged per scope (project, feature, model) see one incident several times: errors of
-    /// the only feature breach the project too. When the project-wide scope breaches, narrower
-    /// breaches of the same rule become "elevated": an incident already firing there stays
-    /// firing, but none starts, so one incident is one message, at its broadest scope. A feature
-    /// failing among healthy ones still alerts on its own (the project does not breach).
-    ///
-    /// A project-wide incident still live (pending, or firing while it recovers) counts as broad
-    /// too: its window clears before the slower 15/60-minute windows of quiet features and models
-    /// do, which then opened incidents of their own for the same event (`bench/anomaly` saw one
-    /// to three extra messages per incident).
-    static func preferBroadestScope(_ evaluations: [Evaluation], live: [AlertInstance] = []) -> [Evaluation] {
-        let scoped: Set<Rule> = [.errorSurge, .retryStorm, .spendSpike, .latencyRegression, .ttftRegression]
-        func name(_ key: AlertKey) -> String { "\(key.scope.project)\u{1F}\(key.rule.rawValue)" }
-        let breaching = evaluations.filter { scoped.contains($0.key.rule) && $0.key.scope.labels.isEmpty && $0.finding != nil }.map(\.key)
-        let ongoing = live.filter { scoped.contains($0.key.rule) && $0.key.scope.labels.isEmpty && $0.phase != .resolved }.map(\.key)
-        let broad = Set((breaching + ongoing).map(name))
-        return evaluations.map { evaluation in
-            guard !evaluation.key.scope.labels.isEmpty, evaluation.finding != nil,
-                  broad.contains(name(evaluation.key)) else { return evaluation }
-            return Evaluation(key: evaluation.key, condition: .elevated)
-        }
-    }
-
-    /// Spend spike, retry storm, latency and TTFT regression per scope, and hourly cost for the
-    /// project: judged on closed minutes, so computed once per minute and reused.
+    /// Spend spike, latency and TTFT regression per scope, and hourly cost for the project:
+    /// judged on closed minutes, so computed once per minute and reused; with the series and
+    /// retry baselines the retry storm needs every round. (A narrower scope breaching with the
+    /// whole project is muted by the state machine's inhibition, not here: it keeps its own
+    /// instance and history.)
     private func seriesEvaluations(project: ProjectID, settings: RuleSettings, watermark: Date,
-                                   on tx: PostgresConnection) throws -> [Evaluation] {
+                                   on tx: PostgresConnection) throws -> SeriesRound {
         let minute = Minutes.of(watermark)
-        if let cached = seriesCache.withLock({ $0[project.rawValue] }), cached.minute == minute { return cached.evaluations }
-        var evaluations: [Evaluation] = []
+        if let cached = seriesCache.withLock({ $0[project.rawValue] }), cached.minute == minute { return cached }
+        var round = SeriesRound(minute: minute, evaluations: [], retrySeries: [])
         let spend = settings.spendSpike, retries = settings.retryStorm
         let latency = settings.latency(.latency), ttft = settings.latency(.timeToFirstToken)
         for series in try history.series(project: project, watermark: watermark, reader: signals, on: tx) {
-            evaluations.append(SpendSpike.evaluate(series, parameters: spend, calibration: calibration(series, spend, watermark),
-                                                   now: watermark))
-            evaluations.append(RetryStorm.evaluate(series, parameters: retries, now: watermark))
-            evaluations.append(LatencyRegression.evaluate(series, metric: .latency, parameters: latency, now: watermark))
-            evaluations.append(LatencyRegression.evaluate(series, metric: .timeToFirstToken, parameters: ttft, now: watermark))
+            round.evaluations.append(SpendSpike.evaluate(series, parameters: spend, calibration: calibration(series, spend, watermark),
+                                                         now: watermark))
+            round.retrySeries.append((series, RetryStorm.baseline(series, now: watermark, parameters: retries)))
+            round.evaluations.append(LatencyRegression.evaluate(series, metric: .latency, parameters: latency, now: watermark))
+            round.evaluations.append(LatencyRegression.evaluate(series, metric: .timeToFirstToken, parameters: ttft, now: watermark))
         }
         let hourly = try signals.hourlySeries(project: project, watermark: watermark, on: tx)
-        evaluations.append(HourlyCost.evaluate(hourly, parameters: settings.hourlyCost, now: watermark))
-        seriesCache.withLock { $0[project.rawValue] = (minute, evaluations) }
-        return evaluations
+        round.evaluations.append(HourlyCost.evaluate(hourly, parameters: settings.hourlyCost, now: watermark))
+        seriesCache.withLock { $0[project.rawValue] = round }
+        return round
     }
 }
 

@@ -33,8 +33,16 @@ final class MinuteHistory: Sendable {
             let fresh = try reader.minuteSeries(project: project, watermark: watermark, loadingFrom: from, on: connection)
             let since = fresh.first?.since ?? start
             let freshByScope = Dictionary(fresh.map { ($0.scope, $0) }, uniquingKeysWith: { a, _ in a })
+            // Sketches older than the reader loads would pile up over days of rounds: drop them.
+            let sketchStart = end - reader.sketchHistoryMinutes
             for scope in Set(cached.series.keys).union(freshByScope.keys) {
-                let old = cached.series[scope]?.buckets(endingAt: from, length: from - start) ?? []
+                let old = (cached.series[scope]?.buckets(endingAt: from, length: from - start) ?? []).map { bucket in
+                    guard bucket.minute < sketchStart, bucket.latencySketch != nil || bucket.ttftSketch != nil else { return bucket }
+                    var stripped = bucket
+                    stripped.latencySketch = nil
+                    stripped.ttftSketch = nil
+                    return stripped
+                }
                 let new = freshByScope[scope]?.buckets(endingAt: end, length: end - from) ?? []
                 merged[scope] = MinuteSeries(scope: scope, since: since, buckets: old + new)
             }

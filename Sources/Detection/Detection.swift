@@ -9,6 +9,10 @@
 /// Time: series detectors judge the closed minutes *before* the minute containing `now`, so
 /// the evaluator passes its watermark (wall time − ingest grace, 30 s to start with) as
 /// `now`, never the wall clock, and a late event can only change a minute not yet judged.
+/// The two fast rules (error surge, retry storm) also judge the freshest 60 s of raw events
+/// (``CallSample``, ending a few seconds before the wall clock, not at the watermark): a
+/// minute-late signal plus a 30 s grace could not meet a 2-minute detection budget, and a
+/// rate over 60 s barely moves when the last seconds' events are still in flight.
 ///
 /// ## Why every detector has four guards
 /// 10,000 series evaluated every minute is 14.4 M tests a day; even a 5σ Gaussian tail gives
@@ -44,12 +48,18 @@
 /// only after ``AlertPolicy/resolveAfter`` of continuous clear answers. Identity is
 /// ``AlertKey/fingerprint`` (project, rule, sorted labels, one-shot instance such as a trace
 /// or budget period) — the scope, never the triggering request (LiteLLM #3738, #27398).
-/// A firing retry storm or error surge inhibits a spend spike in a nested scope: the spike
-/// keeps its own lifecycle and a link (`inhibitedBy`), and is announced if it outlives its
-/// cause. Likewise a feature-wide runaway alert (≥ 3 looping traces in 15 min) stands for
-/// its traces, so a broken deploy is one message, not one per trace. Notifications: one firing and one resolved per incident, repeats every 4 h,
+/// Inhibition (Alertmanager's, with scope nesting for `equal` labels): a firing retry storm or
+/// error surge mutes a spend spike in a nested scope; a project-wide breach mutes the same
+/// rule in its features and models; a spend spike mutes the project's `expensive_request`
+/// (which waits 5 min before it is told, so the spike can catch up); a feature-wide runaway
+/// alert (≥ 3 looping traces in 15 min) mutes its traces. A muted alert keeps its own
+/// lifecycle and a link (`inhibitedBy`) and stays muted until it resolves — it is the same
+/// incident — so one incident is one firing and one resolved message. A muted alert still
+/// mutes its own scope and narrower ones, never a broader one. A *pending* cause only holds
+/// the first message; if it never fires, the muted alert is told a round later.
+/// Notifications: one firing and one resolved per incident, repeats every 4 h,
 /// escalation only when severity rises *and* the value doubled.
 public enum Detection {
     /// Goes into payloads (`detector` version) so receivers can tell rule changes apart.
-    public static let version = "1"
+    public static let version = "2"
 }

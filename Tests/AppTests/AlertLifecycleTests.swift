@@ -21,8 +21,9 @@ struct AlertLifecycleTests {
         let first = try AlertTest.evaluate(server.port, at: t.addingTimeInterval(40))
         #expect(first["ran"]?.boolValue == true)
         #expect(first["notifications"]?.int64Value == 0)
+        // Pending for the project and for its only model: the same surge, kept in the history.
         let pending = try server.get("/v1/alerts?state=pending").json?["alerts"]?.arrayValue ?? []
-        #expect(pending.count == 1 && pending.first?["rule"]?.stringValue == "error_surge", "\(pending)")
+        #expect(pending.count == 2 && pending.allSatisfy { $0["rule"]?.stringValue == "error_surge" }, "\(pending)")
         #expect(try AlertTest.evaluate(server.port, at: t.addingTimeInterval(50))["notifications"]?.int64Value == 1)
         #expect(AlertTest.wait { receiver.processed.count >= 1 })
 
@@ -59,9 +60,12 @@ struct AlertLifecycleTests {
         #expect(kinds.map(\.status) == ["firing", "resolved"])
         #expect(receiver.processed.allSatisfy(AlertTest.signed))
 
+        // The model's incident is listed too, linked to the project's, never notified.
         let listed = try #require(server.get("/v1/alerts?state=resolved").json?["alerts"]?.arrayValue)
-        #expect(listed.count == 1)
-        let row = try #require(listed.first)
+        #expect(listed.count == 2)
+        let row = try #require(listed.first { $0["labels"]?["model"] == nil })
+        let muted = try #require(listed.first { $0["labels"]?["model"]?.stringValue == "gpt-4o-mini" })
+        #expect(muted["inhibited_by"]?.stringValue == alert["fingerprint"]?.stringValue)
         #expect(row["state"]?.stringValue == "resolved")
         #expect(row["started_at"]?.stringValue == Timestamp.rfc3339(t.addingTimeInterval(20)))
         #expect(row["resolved_at"]?.stringValue == Timestamp.rfc3339(t.addingTimeInterval(450)))
@@ -160,8 +164,9 @@ struct AlertLifecycleTests {
         #expect(AlertTest.wait(timeout: 40) { receiver.processed.count >= 1 })
         usleep(4_000_000)
         #expect(receiver.received.count == 1)
-        #expect(try first.sql("SELECT count(*) AS n FROM alert_instances").rows[0]["n"] == "1")
+        // The project's incident and its model's (muted): one of each, whichever instance evaluated.
+        #expect(try first.sql("SELECT count(*) AS n FROM alert_instances").rows[0]["n"] == "2")
         let metrics = try first.client().send(method: "GET", path: "/metrics").text
-        #expect(metrics.contains("tokenmeter_alerts_firing 1"), "\(metrics.split(separator: "\n").filter { $0.contains("alert") })")
+        #expect(metrics.contains("tokenmeter_alerts_firing 2"), "\(metrics.split(separator: "\n").filter { $0.contains("alert") })")
     }
 }

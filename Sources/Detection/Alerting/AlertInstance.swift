@@ -32,8 +32,9 @@ public struct AlertInstance: Sendable, Hashable {
     /// The finding's value at the last firing, repeat or escalation notification.
     public var notifiedValue: Double?
     public var lastNotifiedAt: Date?
-    /// The fingerprint of the firing alert that inhibits this one: it is not notified, but
-    /// linked, so the cause's notification and history can show it.
+    /// The fingerprint of the firing alert that inhibited this one: it is not notified (for the
+    /// rest of its incident, even after the cause resolves), but linked, so the cause's
+    /// notification and history can show it.
     public var inhibitedBy: String?
 
     public var fingerprint: String { key.fingerprint }

@@ -48,21 +48,44 @@ public struct AlertPolicy: Sendable, Hashable {
 
 /// "A firing `source` alert mutes `target` alerts in a nested scope" (Alertmanager
 /// inhibition with scope nesting in place of `equal` labels).
+///
+/// A muted alert keeps its own lifecycle and history (`inhibitedBy` links it to its cause,
+/// and the API lists it), but is not told: not while the source fires, and not after — once
+/// linked, it stays linked until it resolves, because it is the same incident (a feature's
+/// 15-minute spend window clears minutes after the project's 5-minute one; telling it then
+/// was a second message about one spike). A *pending* source holds a target's first message
+/// for as long as it is pending (it may fire within the round or two that separate them);
+/// if it drops instead, the target is told then, late but not lost.
 public struct InhibitionRule: Sendable, Hashable {
     public var source: Rule
     public var target: Rule
+    /// Only targets strictly narrower than the source (the source's labels are a proper
+    /// subset of the target's): how a rule mutes its own copies in features and models.
+    public var narrowerOnly: Bool
 
-    public init(source: Rule, target: Rule) {
+    public init(source: Rule, target: Rule, narrowerOnly: Bool = false) {
         self.source = source
         self.target = target
+        self.narrowerOnly = narrowerOnly
+    }
+
+    /// True when an alert of `source` mutes one of `target` under this rule.
+    public func applies(source sourceKey: AlertKey, target targetKey: AlertKey) -> Bool {
+        guard sourceKey.rule == source, targetKey.rule == target, sourceKey != targetKey else { return false }
+        return narrowerOnly ? targetKey.scope.isNarrower(than: sourceKey.scope) : sourceKey.scope.isNested(with: targetKey.scope)
     }
 
     /// Retries and errors *cause* spend (every retry is billed): the spend spike is a symptom.
     /// A feature-wide runaway alert stands for the traces that make it up: one message for a
-    /// broken deploy, not one per looping trace.
+    /// broken deploy, not one per looping trace. A spend spike stands for the expensive
+    /// requests that make it up. And a rule breaching for the whole project stands for the
+    /// same breach in its features and models (one incident, at its broadest scope).
     public static let defaults: [InhibitionRule] = [
         InhibitionRule(source: .retryStorm, target: .spendSpike),
         InhibitionRule(source: .errorSurge, target: .spendSpike),
         InhibitionRule(source: .runawayFeature, target: .runawayTrace),
-    ]
+        InhibitionRule(source: .spendSpike, target: .expensiveRequest),
+    ] + [Rule.spendSpike, .errorSurge, .retryStorm, .latencyRegression, .ttftRegression].map {
+        InhibitionRule(source: $0, target: $0, narrowerOnly: true)
+    }
 }

@@ -8,8 +8,9 @@ import Foundation
 /// but a breach (the condition must be seen at every evaluation, as Prometheus' `for`); firing stays firing while breaching or elevated, and resolves after being clear for
 /// the rule's `resolveAfter`. No data holds every state and restarts the clear clock, so a
 /// ratio alert never resolves by silence. Notifications: one firing and one resolved per
-/// incident, repeats every `repeatInterval`, escalation at once when severity and value rise; an inhibited alert is not
-/// notified until its inhibitor resolves, and an incident never notified resolves silently.
+/// incident, repeats every `repeatInterval`, escalation at once when severity and value rise; an inhibited alert is
+/// linked to its cause and not notified for the rest of its incident (a pending cause only holds it), and an incident
+/// never notified resolves silently.
 public struct AlertStateMachine: Sendable {
     public var policies: [Rule: AlertPolicy]
     public var inhibitions: [InhibitionRule]
@@ -49,10 +50,11 @@ public struct AlertStateMachine: Sendable {
             }
         }
 
-        applyInhibitions(&alerts)
+        let held = applyInhibitions(&alerts)
         var notifications: [AlertNotification] = []
         for fingerprint in alerts.keys.sorted() {
-            guard var alert = alerts[fingerprint], let kind = notification(for: alert, resolvedNow: resolvedNow, now: now)
+            guard var alert = alerts[fingerprint], !(held.contains(fingerprint) && alert.phase == .firing),
+                  let kind = notification(for: alert, resolvedNow: resolvedNow, now: now)
             else { continue }
             if kind != .resolved {
                 alert.notifiedSeverity = max(alert.notifiedSeverity ?? alert.finding.severity, alert.finding.severity)
@@ -113,16 +115,30 @@ public struct AlertStateMachine: Sendable {
         return resolved
     }
 
-    /// Marks each firing target with the firing source that inhibits it (or clears the mark).
-    func applyInhibitions(_ alerts: inout [String: AlertInstance]) {
-        let sources = alerts.values.filter { $0.phase == .firing }
+    /// Marks each target with the firing source that inhibits it. The mark stays once set
+    /// (see ``InhibitionRule``): the link lasts for the target's incident. Returns the targets
+    /// held back this round by a *pending* source only (not marked: if the source drops,
+    /// they are told next round).
+    @discardableResult
+    func applyInhibitions(_ alerts: inout [String: AlertInstance]) -> Set<String> {
+        let sources = alerts.values.filter { $0.phase == .firing || $0.phase == .pending }
+        var held: Set<String> = []
         for (fingerprint, alert) in alerts where alert.phase != .resolved {
-            let inhibitor = sources.filter { source in
-                inhibitions.contains { $0.source == source.key.rule && $0.target == alert.key.rule }
-                    && source.key.scope.isNested(with: alert.key.scope)
-            }.map(\.fingerprint).min()
-            alerts[fingerprint]?.inhibitedBy = inhibitor
+            // A muted source still stands for its own scope and narrower ones (a project-wide
+            // spike muted by a storm still mutes its features' spikes), but never for a broader
+            // scope: a muted feature-level error surge, held in "no data" for hours by the
+            // feature's low volume, hid a later project-wide spend spike (bench/anomaly).
+            let inhibitors = sources.filter { source in
+                (source.inhibitedBy == nil || !alert.key.scope.isBroader(than: source.key.scope))
+                    && inhibitions.contains { $0.applies(source: source.key, target: alert.key) }
+            }
+            if let firing = inhibitors.filter({ $0.phase == .firing }).map(\.fingerprint).min() {
+                alerts[fingerprint]?.inhibitedBy = firing
+            } else if alert.inhibitedBy == nil && !inhibitors.isEmpty {
+                held.insert(fingerprint)
+            }
         }
+        return held
     }
 
     private func notification(for alert: AlertInstance, resolvedNow: Set<String>, now: Date) -> NotificationKind? {

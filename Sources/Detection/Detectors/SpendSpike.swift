@@ -71,8 +71,8 @@ public enum SpendSpike {
         guard let current = series.totals(endingAt: end, length: window),
               let expected = model.expectation(at: end)
         else { return Evaluation(key: key, condition: .noData) }
-        let noiseFactor = calibration.flatMap { $0.windowMinutes == window ? $0.noiseFactor : nil }
-            ?? model.noiseFactor(end: end, p)
+        let noiseFactor = calibration.flatMap { $0.windowMinutes == window && $0.mode == expected.cost.mode ? $0.noiseFactor : nil }
+            ?? model.noiseFactor(end: end, p, mode: expected.cost.mode)
 
         let x = current.cost.usd
         let b = expected.cost.value
@@ -131,8 +131,9 @@ public enum SpendSpike {
                                  now: Date) -> SpendCalibration {
         let end = Minutes.of(now)
         let window = windowLength(series, end: end, p)
-        return SpendCalibration(windowMinutes: window,
-                                noiseFactor: Model(series: series, window: window).noiseFactor(end: end, p))
+        let model = Model(series: series, window: window)
+        let mode = model.expectation(at: end)?.cost.mode
+        return SpendCalibration(windowMinutes: window, noiseFactor: model.noiseFactor(end: end, p, mode: mode), mode: mode)
     }
 
     /// The baselines of cost and calls for one window length.
@@ -140,21 +141,35 @@ public enum SpendSpike {
         let series: MinuteSeries
         let window: Int
 
-        /// k = 1.4826 × MAD of the standardised residuals over the past week, sampled every
-        /// window (no overlap), floored.
-        func noiseFactor(end: Int, _ p: SpendSpikeParameters) -> Double {
+        /// k from the standardised residuals over the past week, sampled every window (no
+        /// overlap), floored: the larger of 1.4826 × MAD and the upper tail's spread,
+        /// (q95 − median) / 1.645. Per-call cost is heavy-tailed (lognormal, σ ≈ 1), so a
+        /// window's cost is right-skewed, most at feature and model scopes with few calls; the
+        /// MAD sees only the bulk and under-states how far an ordinary window can reach upward
+        /// (bench/anomaly's clean twins fired at ×5 with z 6–8 there). q95 stays clear of past
+        /// incidents as long as they fill under 5% of the week.
+        ///
+        /// Only residuals judged against the same kind of baseline as `mode` count (when
+        /// there are a dozen): a week ago the history was shorter, and a day compared with
+        /// the weekend is far noisier than one compared with the same weekday, which would
+        /// blunt the detector for the whole week the weekly baseline is available.
+        func noiseFactor(end: Int, _ p: SpendSpikeParameters, mode: BaselineMode? = nil) -> Double {
             let floor = p.absoluteFloor.usd
-            var residuals: [Double] = []
+            var residuals: [(mode: BaselineMode, value: Double)] = []
             for step in 1...max(p.spreadHistoryMinutes / window, 1) {
                 let t = end - step * window
                 guard let observed = series.totals(endingAt: t, length: window),
                       let expected = expectation(at: t) else { continue }
                 let scale = max(expected.cost.value, floor) / expected.calls.squareRoot()
-                residuals.append((observed.cost.usd - expected.cost.value) / scale)
+                residuals.append((expected.cost.mode, (observed.cost.usd - expected.cost.value) / scale))
             }
+            let sameMode = residuals.filter { $0.mode == mode }.map(\.value)
+            let values = sameMode.count >= 12 ? sameMode : residuals.map(\.value)
             // Under a dozen residuals say little about the noise: keep the Poisson assumption (1).
-            let measured = residuals.count >= 12 ? RobustStatistics.scaledMAD(residuals) ?? 1 : 1
-            return max(measured, p.minimumNoiseFactor)
+            guard values.count >= 12, let mad = RobustStatistics.scaledMAD(values),
+                  let median = RobustStatistics.median(values),
+                  let upper = RobustStatistics.quantile(values, 0.95) else { return max(1, p.minimumNoiseFactor) }
+            return max(mad, (upper - median) / 1.645, p.minimumNoiseFactor)
         }
 
         func expectation(at end: Int) -> (cost: Baseline, calls: Double)? {
@@ -168,13 +183,16 @@ public enum SpendSpike {
     }
 }
 
-/// A scope's spend noise factor for one window length (see ``SpendSpike``).
+/// A scope's spend noise factor for one window length and baseline mode (see ``SpendSpike``).
 public struct SpendCalibration: Sendable, Hashable {
     public var windowMinutes: Int
     public var noiseFactor: Double
+    /// The baseline kind the residuals were judged against; nil: any.
+    public var mode: BaselineMode?
 
-    public init(windowMinutes: Int, noiseFactor: Double) {
+    public init(windowMinutes: Int, noiseFactor: Double, mode: BaselineMode? = nil) {
         self.windowMinutes = windowMinutes
         self.noiseFactor = noiseFactor
+        self.mode = mode
     }
 }

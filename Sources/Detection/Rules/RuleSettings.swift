@@ -47,14 +47,14 @@ public struct RuleDefaults: Sendable, Hashable {
                          thresholdRange: 1.1...100, minimumCalls: nil, pendingSeconds: nil,
                          description: "Cost of the last closed hour above a multiple of the same hour's 7-day average (and +$1)"),
             RuleDefaults(rule: .expensiveRequest, threshold: expensive.threshold.usd, thresholdMeaning: "cost of one request (USD)",
-                         thresholdRange: 0.000001...100_000, minimumCalls: nil, pendingSeconds: nil,
-                         description: "A single request costing more than the cap; one alert per scope, naming the worst request"),
-            RuleDefaults(rule: .errorSurge, threshold: errors.fireRate, thresholdMeaning: "error rate over the last 60 s (0–1)",
+                         thresholdRange: 0.000001...100_000, minimumCalls: nil, pendingSeconds: expensive.groupWait,
+                         description: "A single request costing more than the cap in the last 10 min; one alert per scope, naming the worst request; held 5 min so a spend spike of the project can absorb it"),
+            RuleDefaults(rule: .errorSurge, threshold: errors.fireRate, thresholdMeaning: "share of failed requests over the last 60 s (0–1)",
                          thresholdRange: 0.01...0.99, minimumCalls: errors.minimumCalls, pendingSeconds: errors.pendingFor,
-                         description: "Share of calls with status error over the last 60 s, evaluated every round"),
+                         description: "Share of requests (a trace counts once) with an error over the last 60 s, evaluated every round; min_calls counts requests"),
             RuleDefaults(rule: .retryStorm, threshold: retries.fireRetriesPerCall, thresholdMeaning: "retries per call over 5 min",
                          thresholdRange: 0.01...100, minimumCalls: retries.minimumRetries, pendingSeconds: retries.pendingFor,
-                         description: "Retries per call far above their own baseline (×3) and an absolute rate; min_calls counts retries"),
+                         description: "Retries per call far above their own baseline (×3) and an absolute rate, over 5 and 2 closed minutes and the freshest 60 s; min_calls counts retries (5-min window)"),
             RuleDefaults(rule: .runawayTrace, threshold: Double(runaway.stepCap), thresholdMeaning: "steps in one trace",
                          thresholdRange: 2...100_000, minimumCalls: nil, pendingSeconds: nil,
                          description: "A trace over the step cap, repeating one tool with the same input, far over the feature's cost norm, or still growing after 15 min"),
@@ -106,6 +106,11 @@ public struct RuleSettings: Sendable {
     public var expensiveRequest: ExpensiveRequestParameters {
         var p = ExpensiveRequestParameters()
         if let v = overrides[.expensiveRequest]?.threshold, let money = Money(usd: v) { p.threshold = money }
+        if let v = overrides[.expensiveRequest]?.pendingSeconds {
+            p.groupWait = v
+            // The request must stay in the window for the whole wait.
+            p.window = max(p.window, v + 300)
+        }
         return p
     }
 

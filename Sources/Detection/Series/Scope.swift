@@ -40,4 +40,15 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
         }
         return contains(labels, other.labels) || contains(other.labels, labels)
     }
+
+    /// True when this scope narrows `other` strictly: same project, and every label of
+    /// `other` is here with the same value, plus at least one more (`feature=chat` narrows the
+    /// project; `feature=chat` does not narrow `model=a`, nor itself).
+    public func isNarrower(than other: Scope) -> Bool {
+        project == other.project && labels.count > other.labels.count
+            && other.labels.allSatisfy { labels[$0.key] == $0.value }
+    }
+
+    /// True when `other` narrows this scope strictly (see ``isNarrower(than:)``).
+    public func isBroader(than other: Scope) -> Bool { other.isNarrower(than: self) }
 }

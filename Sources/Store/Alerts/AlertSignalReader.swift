@@ -8,9 +8,17 @@ import TokenmeterCore
 /// hourly totals from `rollup_hour`, 10-second call samples, expensive requests and agent traces
 /// from recent raw events. Every query is bounded by time and by project.
 public struct AlertSignalReader: Sendable {
-    /// Minutes of per-minute history loaded for the series detectors. Default 3 days: enough for
-    /// the minute-of-day baseline (2 days) plus the calibration windows.
+    /// Minutes of per-minute history loaded for the series detectors. Default 15 days: the
+    /// same-minute-of-week baseline needs two weeks plus the longest window. With 3 days only
+    /// the minute-of-day baseline applied, and a Monday was compared with the weekend
+    /// (bench/anomaly: 4 false spend spikes in 7 h on a clean series). The evaluator keeps
+    /// the series between rounds (``MinuteHistory`` in App), so the full load happens once
+    /// per project and process; then only the last minutes are read again.
     public var historyMinutes: Int
+    /// Minutes of latency/TTFT sketches loaded with it: the latency rule's minute-of-day
+    /// baseline needs 2 days; sketches are ~10 rows per scope-minute, the bulk of a load.
+    /// Older minutes carry counts only (their latency windows read as unknown).
+    public var sketchHistoryMinutes = 3 * Minutes.perDay
     /// Days of hourly history for the hourly-cost rule (7 days of the same hour + the last hour).
     public var hourlyHistoryDays = 8
     /// Traces with a step in this window are judged for runaway loops.
@@ -20,7 +28,7 @@ public struct AlertSignalReader: Sendable {
     /// At most this many traces per project and round (the busiest).
     public var traceLimit = 200
 
-    public init(historyMinutes: Int = 3 * Minutes.perDay) {
+    public init(historyMinutes: Int = 15 * Minutes.perDay) {
         self.historyMinutes = historyMinutes
     }
 
@@ -94,9 +102,10 @@ public struct AlertSignalReader: Sendable {
         // Latency and TTFT histograms per minute: windows then get an exact p95 by merging.
         var sketches: [[(latency: LatencySketch?, ttft: LatencySketch?)]] =
             Array(repeating: Array(repeating: (nil, nil), count: width), count: scopes.count)
+        let sketchFrom = Minutes.date(max(start, end - sketchHistoryMinutes))
         for row in try connection.query("""
             SELECT bucket, feature, model, metric, idx, sum(count)::bigint AS n
-            FROM sketch_minute WHERE project_id = \(project.rawValue) AND bucket >= \(from) AND bucket < \(to)
+            FROM sketch_minute WHERE project_id = \(project.rawValue) AND bucket >= \(sketchFrom) AND bucket < \(to)
             GROUP BY bucket, feature, model, metric, idx
             """).rows {
             let minute = Minutes.of(try row.decode(Date.self, column: "bucket"))
@@ -157,32 +166,52 @@ public struct AlertSignalReader: Sendable {
         return MinuteSeries(scope: Scope(project: project), since: since, buckets: buckets)
     }
 
-    /// Calls and errors per 10 seconds over the `window` before `watermark`, per scope (project,
-    /// feature, model), from raw events: the error-surge rule is not one rollup minute late.
-    public func callSamples(project: ProjectID, watermark: Date, window: TimeInterval,
-                            on connection: PostgresConnection) throws -> [Scope: [CallSample]] {
-        let from = watermark.addingTimeInterval(-window)
-        var samples: [Scope: [Date: CallSample]] = [:]
+    /// Calls, errors and retries over `[end − window, end)` from raw events, one sample per
+    /// scope (project, each feature, each model): the error-surge and retry-storm rules judge
+    /// the freshest minute with it instead of the last closed rollup minute. Requests are
+    /// distinct traces (or request ids outside a trace), counted exactly over the window.
+    public func recentActivity(project: ProjectID, end: Date, window: TimeInterval,
+                               on connection: PostgresConnection) throws -> [Scope: CallSample] {
+        let from = end.addingTimeInterval(-window)
         let projectScope = Scope(project: project)
+        var samples: [Scope: CallSample] = [:]
         for row in try connection.query("""
-            SELECT to_timestamp(floor(extract(epoch FROM ts) / 10) * 10) AS slot, coalesce(feature, '') AS feature,
-                   coalesce(model, '') AS model, count(*)::bigint AS calls, count(*) FILTER (WHERE status = 'error')::bigint AS errors
-            FROM events WHERE project_id = \(project.rawValue) AND ts >= \(from) AND ts < \(watermark)
-            GROUP BY 1, 2, 3
+            SELECT grouping(feature)::int AS by_feature, grouping(model)::int AS by_model,
+                   coalesce(feature, '') AS feature, coalesce(model, '') AS model,
+                   count(*)::bigint AS calls, count(*) FILTER (WHERE status = 'error')::bigint AS errors,
+                   count(DISTINCT coalesce(trace_id, request_id))::bigint AS requests,
+                   count(DISTINCT coalesce(trace_id, request_id)) FILTER (WHERE status = 'error')::bigint AS failed_requests,
+                   coalesce(sum(retries), 0)::bigint AS retries,
+                   count(DISTINCT coalesce(trace_id, request_id)) FILTER (WHERE retries > 0)::bigint AS retrying_requests,
+                   count(*) FILTER (WHERE http_status = 429)::bigint AS http429,
+                   count(*) FILTER (WHERE http_status >= 500)::bigint AS http5xx,
+                   count(*) FILTER (WHERE fallback_triggered)::bigint AS fallbacks
+            FROM events WHERE project_id = \(project.rawValue) AND ts >= \(from) AND ts < \(end)
+            GROUP BY GROUPING SETS ((), (feature), (model))
             """).rows {
-            let slot = try row.decode(Date.self, column: "slot")
+            // grouping() is 0 for a column the set groups by, 1 for one it rolls up.
+            let byFeature = try row.decode(Int.self, column: "by_feature") == 0
+            let byModel = try row.decode(Int.self, column: "by_model") == 0
             let feature: String = try row.decode(column: "feature"), model: String = try row.decode(column: "model")
-            let calls: Int = try row.decode(column: "calls"), errors: Int = try row.decode(column: "errors")
-            let scopes = [projectScope] + (feature.isEmpty ? [] : [projectScope.adding("feature", feature)])
-                + (model.isEmpty ? [] : [projectScope.adding("model", model)])
-            for scope in scopes {
-                var sample = samples[scope, default: [:]][slot] ?? CallSample(start: slot, seconds: 10, calls: 0, errors: 0)
-                sample.calls += calls
-                sample.errors += errors
-                samples[scope, default: [:]][slot] = sample
+            let scope: Scope
+            if byFeature {
+                guard !feature.isEmpty else { continue }
+                scope = projectScope.adding("feature", feature)
+            } else if byModel {
+                guard !model.isEmpty else { continue }
+                scope = projectScope.adding("model", model)
+            } else {
+                scope = projectScope
             }
+            samples[scope] = CallSample(
+                start: from, seconds: window, calls: try row.decode(Int.self, column: "calls"),
+                errors: try row.decode(Int.self, column: "errors"), requests: try row.decode(Int.self, column: "requests"),
+                failedRequests: try row.decode(Int.self, column: "failed_requests"), retries: try row.decode(Int.self, column: "retries"),
+                retryingRequests: try row.decode(Int.self, column: "retrying_requests"),
+                http429: try row.decode(Int.self, column: "http429"), http5xx: try row.decode(Int.self, column: "http5xx"),
+                fallbacks: try row.decode(Int.self, column: "fallbacks"))
         }
-        return samples.mapValues { $0.values.sorted { $0.start < $1.start } }
+        return samples
     }
 
     /// Requests over `threshold` in the `window` before `watermark` (the costliest 100).

@@ -32,7 +32,29 @@ struct ErrorSurgeTests {
 
     @Test func fewCallsNeverBreachEvenWhenAllFail() {
         #expect(Self.evaluate(calls: 8, errors: 8).condition == .elevated)
-        #expect(Self.evaluate(calls: 19, errors: 19).finding == nil)
+        #expect(Self.evaluate(calls: 9, errors: 9).finding == nil)
+        #expect(Self.evaluate(calls: 10, errors: 6).finding != nil, "10 requests are enough")
+    }
+
+    /// Requests, not events: one agent trace whose 12 steps all failed is one failed request.
+    /// By events (12 of 20 failed) this minute would breach; by requests (1 of 9) it is
+    /// not even enough volume to judge.
+    @Test func oneFailingTraceIsOneFailedRequest() {
+        let sample = CallSample(start: Self.now.addingTimeInterval(-60), seconds: 60, calls: 20, errors: 12,
+                                requests: 9, failedRequests: 1)
+        #expect(ErrorSurge.evaluate([sample], scope: Traffic.chat, now: Self.now).condition == .noData)
+        let busier = CallSample(start: Self.now.addingTimeInterval(-60), seconds: 60, calls: 30, errors: 12,
+                                requests: 19, failedRequests: 1)
+        #expect(ErrorSurge.evaluate([busier], scope: Traffic.chat, now: Self.now).condition == .clear)
+    }
+
+    @Test func theSummaryCountsRequestsAndCalls() throws {
+        let sample = CallSample(start: Self.now.addingTimeInterval(-60), seconds: 60, calls: 40, errors: 30,
+                                requests: 12, failedRequests: 9)
+        let finding = try #require(ErrorSurge.evaluate([sample], scope: Traffic.chat, now: Self.now).finding)
+        #expect(abs(finding.value - 0.75) < 1e-9)
+        #expect(finding.summary.contains("9 of 12 requests, 30 of 40 calls"), "\(finding.summary)")
+        #expect(finding.annotations["requests"] == "12" && finding.annotations["calls"] == "40")
     }
 
     @Test(arguments: [(30, 9, Condition.elevated), (30, 3, .clear), (12, 0, .clear), (4, 0, .noData), (0, 0, .noData)])

@@ -31,9 +31,19 @@ struct ExpensiveRequestTests {
     }
 
     @Test func requestsOlderThanTheWindowNoLongerCount() {
-        let evaluations = ExpensiveRequest.evaluate([Self.request("r1", "3", secondsAgo: 301)], scopes: [Traffic.chat],
+        let evaluations = ExpensiveRequest.evaluate([Self.request("r1", "3", secondsAgo: 601)], scopes: [Traffic.chat],
                                                     now: Self.now)
         #expect(evaluations.map(\.condition) == [.clear])
+    }
+
+    /// The alert waits 5 min (so a spend spike of the project can absorb it), and the request
+    /// stays in the 10-minute window for all of that wait.
+    @Test func waitsFiveMinutesAndKeepsBreachingThroughTheWait() throws {
+        let finding = try #require(ExpensiveRequest.evaluate([Self.request("r1", "0.9", secondsAgo: 1)], scopes: [],
+                                                             now: Self.now).first?.finding)
+        #expect(finding.pendingFor == 300)
+        let later = ExpensiveRequest.evaluate([Self.request("r1", "0.9", secondsAgo: 1 + 300)], scopes: [], now: Self.now)
+        #expect(later.first?.finding != nil)
     }
 
     @Test func tenTimesTheCapIsCritical() throws {

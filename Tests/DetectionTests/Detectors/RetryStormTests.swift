@@ -32,7 +32,7 @@ struct RetryStormTests {
         #expect(finding.annotations["share_429"] == "0.75")
         #expect(finding.annotations["fallbacks"] == "15")
         #expect(finding.summary.contains("rate limiting"))
-        #expect(finding.pendingFor == 60)
+        #expect(finding.pendingFor == 20)
     }
 
     @Test func aClientThatAlwaysRetriesHeavilyIsItsOwnNormal() {
@@ -61,5 +61,39 @@ struct RetryStormTests {
         #expect(RetryStorm.evaluate(Self.series(), now: Traffic.date(Self.now)).condition == .clear)
         let silent = MinuteBucket(minute: 0, calls: 1, retries: 0)
         #expect(RetryStorm.evaluate(Self.series(recent: silent), now: Traffic.date(Self.now)).condition == .noData)
+    }
+
+    /// The freshest 60 s of raw events: a storm that began 40 s ago, not in any closed minute yet.
+    static func lastMinute(calls: Int, retries: Int, retrying: Int, http429: Int = 0) -> [CallSample] {
+        [CallSample(start: Traffic.date(now).addingTimeInterval(-60), seconds: 60, calls: calls, errors: 0,
+                    retries: retries, retryingRequests: retrying, http429: http429)]
+    }
+
+    @Test func firesOnTheFreshestMinuteBeforeAnyClosedMinuteShowsIt() throws {
+        let evaluation = RetryStorm.evaluate(Self.series(), recent: Self.lastMinute(calls: 24, retries: 30, retrying: 14, http429: 20),
+                                             now: Traffic.date(Self.now))
+        let finding = try #require(evaluation.finding)
+        #expect(abs(finding.value - 1.25) < 1e-9)
+        #expect(finding.summary.contains("in the last 60 s"), "\(finding.summary)")
+        #expect(finding.annotations["http_429"] == "20")
+        // Without the raw minute, the closed minutes are calm.
+        #expect(RetryStorm.evaluate(Self.series(), now: Traffic.date(Self.now)).condition == .clear)
+    }
+
+    @Test(arguments: [(24, 24, 14), (24, 30, 4)])
+    func theFreshMinuteNeedsEnoughRetriesFromSeveralRequests(_ calls: Int, _ retries: Int, _ retrying: Int) {
+        // 24 retries (< 25), or 30 retries from 4 requests (one agent trace retrying each step).
+        let evaluation = RetryStorm.evaluate(Self.series(), recent: Self.lastMinute(calls: calls, retries: retries, retrying: retrying),
+                                             now: Traffic.date(Self.now))
+        #expect(evaluation.finding == nil)
+    }
+
+    @Test func aPrecomputedBaselineGivesTheSameAnswer() {
+        let storm = MinuteBucket(minute: 0, calls: 20, retries: 16, http429: 12)
+        let series = Self.series(recent: storm)
+        let history = RetryStorm.baseline(series, now: Traffic.date(Self.now))
+        #expect(abs(history.medianRetriesPerCall - 0.05) < 1e-9)
+        #expect(RetryStorm.evaluate(series, history: history, now: Traffic.date(Self.now))
+            == RetryStorm.evaluate(series, now: Traffic.date(Self.now)))
     }
 }

@@ -122,4 +122,46 @@ struct SpendSpikeTests {
         let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
         #expect(finding.annotations["window_minutes"] == "15")
     }
+
+    /// Monday 10:00 with 15 days of history: the weekly baseline applies (last Monday and the
+    /// one before), and ordinary Monday traffic does not breach. With 3 days (the evaluator's
+    /// old history) the same minute's baseline is the weekend's, 40% of a weekday: the cause of
+    /// the false alerts bench/anomaly saw on its clean series.
+    @Test func fifteenDaysGiveAMondayItsWeeklyBaseline() throws {
+        let now = Traffic.monday + 3 * Minutes.perWeek + 10 * 60
+        let full = Traffic.seasonal(end: now, days: 15, calls: 10)
+        #expect(SpendSpike.evaluate(full, now: Traffic.date(now)).finding == nil)
+        #expect(SpendSpike.calibrate(full, now: Traffic.date(now)).mode == .weekly)
+        let weekly = try #require(SpendSpike.Model(series: full, window: 5).expectation(at: now))
+        let short = Traffic.seasonal(end: now, days: 3, calls: 10)
+        let daily = try #require(SpendSpike.Model(series: short, window: 5).expectation(at: now))
+        #expect(weekly.cost.mode == .weekly && daily.cost.mode == .daily)
+        #expect(daily.cost.value < 0.5 * weekly.cost.value)
+    }
+
+    /// Calibration uses the residuals of the baseline kind in force: with a weekly baseline
+    /// now, the week's daily-baseline residuals (a Monday against a weekend) do not widen it.
+    @Test func calibrationIgnoresResidualsOfAnotherBaselineKind() {
+        let now = Traffic.monday + 3 * Minutes.perWeek + 10 * 60
+        let series = Traffic.seasonal(end: now, days: 15, calls: 10)
+        let model = SpendSpike.Model(series: series, window: 5)
+        let weekly = model.noiseFactor(end: now, .init(), mode: .weekly)
+        let mixed = model.noiseFactor(end: now, .init(), mode: nil)
+        #expect(weekly < mixed)
+    }
+
+    /// Heavy-tailed cost: one window in ten holds a $0.30 call (150× the usual one). The MAD
+    /// sees the bulk only; the upper tail widens the spread, so such windows do not look like
+    /// spikes.
+    @Test func aHeavyUpperTailWidensTheSpread() {
+        let now = Self.tuesdayAfternoon
+        let plain = Traffic.seasonal(end: now, days: 28, calls: 10)
+        let heavy = Traffic.seasonal(end: now, days: 28, calls: 10) { bucket in
+            if bucket.minute % 50 == 0 { bucket.cost = bucket.cost + Traffic.dollars(0.3) }
+        }
+        let end = Minutes.of(Traffic.date(now))
+        let plainFactor = SpendSpike.Model(series: plain, window: 5).noiseFactor(end: end, .init(), mode: .weekly)
+        let heavyFactor = SpendSpike.Model(series: heavy, window: 5).noiseFactor(end: end, .init(), mode: .weekly)
+        #expect(heavyFactor > 1.5 * plainFactor, "\(heavyFactor) vs \(plainFactor)")
+    }
 }
