@@ -77,6 +77,7 @@ public final class EmbeddedPostgres: Sendable {
             try initialize()
         }
         if isRunning() { return false }
+        try writeTuning()
         let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)'"
         try run(binDirectory.appendingPathComponent("pg_ctl").path,
                 ["-D", dataDirectory.path, "-l", dataDirectory.appendingPathComponent("server.log").path, "-w", "-t", "60", "-o", options, "start"],
@@ -118,30 +119,26 @@ public final class EmbeddedPostgres: Sendable {
         // Only local socket connections, trusted (the socket directory is the boundary).
         try "# Tokenmeter embedded cluster: Unix socket only.\nlocal all all trust\n"
             .write(to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
-        let tuning = """
-
-            # Tokenmeter embedded defaults
-            listen_addresses = ''
-            max_connections = 100
-            shared_buffers = 512MB
-            max_wal_size = 4GB
-            checkpoint_timeout = 15min
-            # under steady ingest every index page touched after a checkpoint is logged whole once;
-            # lz4 compresses those page images at a fraction of pglz's CPU
-            wal_compression = lz4
-            jit = off
-            synchronous_commit = on
-            timezone = 'UTC'
-
-            """
-        let conf = dataDirectory.appendingPathComponent("postgresql.conf")
-        let handle = try FileHandle(forWritingTo: conf)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(tuning.utf8))
-        try handle.close()
         if let user = runAs {
-            try run("/usr/bin/chown", [user + ":", dataDirectory.appendingPathComponent("pg_hba.conf").path, conf.path], what: "chown config", asRoot: true)
+            try run("/usr/bin/chown", [user + ":", dataDirectory.appendingPathComponent("pg_hba.conf").path], what: "chown config", asRoot: true)
         }
+    }
+
+    /// Rewrites `tokenmeter.conf` for this machine and makes sure `postgresql.conf` includes it.
+    private func writeTuning() throws {
+        let tuning = EmbeddedPostgresTuning(physicalMemoryBytes: ProcessInfo.processInfo.physicalMemory)
+        let tuningFile = dataDirectory.appendingPathComponent(EmbeddedPostgresTuning.fileName)
+        try Data(tuning.configuration.utf8).write(to: tuningFile)
+        let conf = dataDirectory.appendingPathComponent("postgresql.conf")
+        let current = try String(contentsOf: conf, encoding: .utf8)
+        if let updated = EmbeddedPostgresTuning.includingTuning(current) {
+            try Data(updated.utf8).write(to: conf)
+        }
+        if let user = runAs {
+            try run("/usr/bin/chown", [user + ":", tuningFile.path, conf.path], what: "chown config", asRoot: true)
+        }
+        logger.info("embedded postgres tuned", ["postgres.shared_buffers_mb": String(tuning.sharedBuffersMB),
+                                                 "postgres.max_wal_size_mb": String(tuning.maxWalSizeMB)])
     }
 
     /// Runs a command (as `runAs` unless `asRoot`), from `/` so the unprivileged user never needs our cwd.

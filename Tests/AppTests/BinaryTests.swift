@@ -1,5 +1,7 @@
 import Foundation
 import JSON
+import Postgres
+@testable import App
 import Testing
 
 /// The real `tokenmeter` binary with its embedded Postgres, as a user runs it: first start creates the
@@ -90,6 +92,13 @@ struct BinaryTests {
                                     headers: ["Authorization": "Bearer \(readKey)"])
         #expect(usage.status == 200)
         #expect(usage.text.contains("\"cost_usd\":0.3"), "\(usage.text)")
+
+        // The embedded cluster runs with the settings sized for this machine.
+        let tuning = EmbeddedPostgresTuning(physicalMemoryBytes: ProcessInfo.processInfo.physicalMemory)
+        let postgres = try PostgresConnection(connectionString: "host=\(dataDir)/run user=postgres dbname=tokenmeter")
+        let sharedBuffers = try postgres.query("SELECT setting::bigint * 8 / 1024 AS mb FROM pg_settings WHERE name = 'shared_buffers'").rows[0]
+        #expect(try sharedBuffers.decode(Int.self, column: "mb") == Int(tuning.sharedBuffersMB))
+        postgres.close()
 
         // keys create beside the running server prints only the key.
         let created = try run(binary, ["keys", "create", "--project", "second", "--kind", "read"], environment: environment)
