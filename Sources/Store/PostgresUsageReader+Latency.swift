@@ -85,7 +85,7 @@ extension PostgresUsageReader {
         let rawColumn = metric == .latency ? "latency_ms" : "ttft_ms"
         // The sketch tables hold both metrics; the rollup pieces read the one asked for.
         let cells = stitched(query, source: source, binder: &binder, rawFilter: "\(rawColumn) IS NOT NULL", rollupFilter: "metric = \(metricValue)::smallint",
-                             innerColumns: { resolution in [resolution == .raw ? "count(*) AS n" : "sum(count) AS n"] },
+                             innerColumns: { resolution, _ in [resolution == .raw ? "count(*) AS n" : "sum(count) AS n"] },
                              outerColumns: ["sum(n)::bigint AS n"], extraKeys: [("idx", "tm_sketch_index(\(rawColumn))")])
         return packing(cells, query)
     }

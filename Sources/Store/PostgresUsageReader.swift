@@ -82,15 +82,20 @@ public final class PostgresUsageReader: UsageReader {
 
     /// `SELECT … FROM (piece UNION ALL piece …) GROUP BY …` over the segments of the range.
     /// `extraKeys` are grouped on like dimensions: a rollup column, computed by `raw` over raw events.
-    /// `rawFilter` and `rollupFilter` restrict only the raw or only the rollup pieces.
+    /// `rawFilter` and `rollupFilter` restrict only the raw or only the rollup pieces. With
+    /// `subtractive` (sums only) some pieces are subtracted (`QueryPlan.segments`): `innerColumns` then
+    /// gets -1 and must negate its values, and groups whose pieces cancel out are left out by
+    /// `nonEmpty`, which must be false for a group with no events. `having` filters groups.
     static func stitched(_ query: UsageQuery, source: Source?, binder: inout Binder, rawFilter: String? = nil, rollupFilter: String? = nil,
-                         innerColumns: (_ resolution: Resolution) -> [String], outerColumns: [String],
+                         subtractive: (nonEmpty: String, now: Date)? = nil, having: [String] = [],
+                         innerColumns: (_ resolution: Resolution, _ sign: Int) -> [String], outerColumns: [String],
                          extraKeys: [(name: String, raw: String)] = []) -> String {
         let project = binder.bind(.int(query.project.rawValue))
         let zone = query.interval == .none ? "" : binder.bind(.text(query.timeZone ?? "UTC"))
         let levels = source.map { QueryPlan.levels(interval: query.interval, timeZone: query.timeZone, range: query.range, available: $0.levels) } ?? []
         var pieces: [String] = []
-        for segment in QueryPlan.segments(query.range, levels: levels) {
+        let segments = QueryPlan.segments(query.range, levels: levels, subtractive: subtractive != nil, now: subtractive?.now ?? Date())
+        for segment in segments {
             let table = segment.resolution == .raw ? "events" : source!.tables[segment.resolution]!
             let time = segment.resolution == .raw ? "ts" : "bucket"
             var select: [String] = []
@@ -106,7 +111,7 @@ public final class PostgresUsageReader: UsageReader {
             }
             select.append(contentsOf: extraKeys.map { segment.resolution == .raw ? "\($0.raw) AS \($0.name)" : $0.name })
             group.append(contentsOf: extraKeys.map(\.name))
-            select.append(contentsOf: innerColumns(segment.resolution))
+            select.append(contentsOf: innerColumns(segment.resolution, segment.sign))
             var conditions = ["project_id = \(project)", "\(time) >= \(binder.bind(.timestamp(segment.from)))", "\(time) < \(binder.bind(.timestamp(segment.to)))"]
             for dimension in UsageDimension.allCases {
                 guard let value = query.filters[dimension] else { continue }
@@ -133,7 +138,12 @@ public final class PostgresUsageReader: UsageReader {
         outerGroup.append(contentsOf: extraKeys.map(\.name))
         outerSelect.append(contentsOf: outerColumns)
         var sql = "SELECT \(outerSelect.joined(separator: ", ")) FROM (\(pieces.joined(separator: " UNION ALL "))) AS s"
-        if !outerGroup.isEmpty { sql += " GROUP BY \(outerGroup.joined(separator: ", "))" }
+        if !outerGroup.isEmpty {
+            sql += " GROUP BY \(outerGroup.joined(separator: ", "))"
+            var conditions = having
+            if let nonEmpty = subtractive?.nonEmpty, segments.contains(where: { $0.sign < 0 }) { conditions.insert(nonEmpty, at: 0) }
+            if !conditions.isEmpty { sql += " HAVING \(conditions.joined(separator: " AND "))" }
+        }
         return sql
     }
 
@@ -204,7 +214,7 @@ public final class PostgresUsageReader: UsageReader {
     }
 
     /// `onlyUsers` restricts every piece to those users (the candidates of a top-N, see `topUserCandidates`).
-    static func usageSQL(_ query: UsageQuery, includeCache: Bool, onlyUsers: [String]? = nil) -> PostgresQuery {
+    static func usageSQL(_ query: UsageQuery, includeCache: Bool, onlyUsers: [String]? = nil, now: Date = Date()) -> PostgresQuery {
         let aggregates = baseAggregates + (includeCache ? cacheAggregates : [])
         let source = pickSource(query, candidates: usageCandidates(includeCache: includeCache))
         let money: Set<String> = ["cost_pico", "cache_savings_pico", "miss_cost_pico"]
@@ -214,14 +224,18 @@ public final class PostgresUsageReader: UsageReader {
         }
         var binder = Binder()
         let userFilter = onlyUsers.map { "user_id = ANY(\(binder.bind(.textArray($0))))" }
-        var sql = stitched(query, source: source, binder: &binder, rawFilter: userFilter, rollupFilter: userFilter, innerColumns: { resolution in
-            aggregates.map { name, expression in resolution == .raw ? "\(expression) AS \(name)" : "sum(\(name)) AS \(name)" }
+        // Events without the ranked dimension (no user, no feature) are not a contender of a top-N.
+        let present = query.top == nil ? [] : query.groupBy.map { "\(column($0)) IS NOT NULL" }
+        // Every event counts as a call, so a group whose subtracted pieces cancel out has none.
+        var sql = stitched(query, source: source, binder: &binder, rawFilter: userFilter, rollupFilter: userFilter,
+                           subtractive: (nonEmpty: "sum(calls) <> 0", now: now), having: present, innerColumns: { resolution, sign in
+            aggregates.map { name, expression in
+                let value = resolution == .raw ? expression : "sum(\(name))"
+                return sign < 0 ? "-\(value) AS \(name)" : "\(value) AS \(name)"
+            }
         }, outerColumns: outer)
         if let top = query.top {
             let order = "coalesce(sum(\(rankedValue(top.metric))), 0)"
-            // Events without the ranked dimension (no user, no feature) are not a contender.
-            let present = query.groupBy.map { "\(column($0)) IS NOT NULL" }
-            if !present.isEmpty { sql += " HAVING \(present.joined(separator: " AND "))" }
             let tieBreak = query.groupBy.map(column)
             sql += " ORDER BY \(([order + " DESC"] + tieBreak).joined(separator: ", ")) LIMIT \(binder.bind(.int(Int64(top.limit))))"
         } else {

@@ -32,21 +32,69 @@ struct Segment: Equatable {
     var resolution: Resolution
     var from: Date
     var to: Date
+    /// -1 for a piece subtracted from the coarser bucket around it (see `QueryPlan.segments`).
+    var sign = 1
+
+    var negated: Segment { Segment(resolution: resolution, from: from, to: to, sign: -sign) }
 }
 
 enum QueryPlan {
     /// `levels` are the rollup resolutions available (ascending); raw always is.
-    static func segments(_ range: TimeRange, levels: [Resolution]) -> [Segment] {
-        guard range.from < range.to else { return [] }
-        guard let coarsest = levels.last else { return [Segment(resolution: .raw, from: range.from, to: range.to)] }
-        let size = Double(coarsest.seconds), origin = Double(coarsest.origin)
-        let start = ((range.from.timeIntervalSince1970 - origin) / size).rounded(.up) * size + origin
-        let end = ((range.to.timeIntervalSince1970 - origin) / size).rounded(.down) * size + origin
-        let finer = Array(levels.dropLast())
-        guard start < end else { return segments(range, levels: finer) }
-        let head = segments(TimeRange(from: range.from, to: Date(timeIntervalSince1970: start)), levels: finer)
-        let tail = segments(TimeRange(from: Date(timeIntervalSince1970: end), to: range.to), levels: finer)
-        return head + [Segment(resolution: coarsest, from: Date(timeIntervalSince1970: start), to: Date(timeIntervalSince1970: end))] + tail
+    ///
+    /// With `subtractive`, an edge may instead come from the whole coarser bucket around it minus the
+    /// rest of that bucket, when that reads fewer buckets: hours 07:00–24:00 of a day are its day row
+    /// minus hours 00:00–07:00, and the week in progress is its week row minus the hours still to come.
+    /// Only sums can be answered so (every usage aggregate is one); the answer stays exact.
+    /// Buckets after `now` count as free: nothing has been stored there yet.
+    static func segments(_ range: TimeRange, levels: [Resolution], subtractive: Bool = false, now: Date = Date()) -> [Segment] {
+        Planner(subtractive: subtractive, now: now.timeIntervalSince1970).cover(range.from.timeIntervalSince1970, range.to.timeIntervalSince1970, levels)
+    }
+
+    private struct Planner {
+        var subtractive: Bool
+        var now: Double
+
+        func cover(_ from: Double, _ to: Double, _ levels: [Resolution]) -> [Segment] {
+            guard from < to else { return [] }
+            guard let coarsest = levels.last else { return [segment(.raw, from, to)] }
+            let size = Double(coarsest.seconds), origin = Double(coarsest.origin)
+            let start = ((from - origin) / size).rounded(.up) * size + origin
+            let end = ((to - origin) / size).rounded(.down) * size + origin
+            let finer = Array(levels.dropLast())
+            guard start <= end else {
+                // Inside one bucket: its finer pieces, or the bucket minus what lies around the range.
+                let bucket = start - size
+                return cheaper(cover(from, to, finer),
+                               [segment(coarsest, bucket, start)] + (cover(bucket, from, finer) + cover(to, start, finer)).map(\.negated))
+            }
+            let head = cheaper(cover(from, start, finer),
+                               from < start ? [segment(coarsest, start - size, start)] + cover(start - size, from, finer).map(\.negated) : [])
+            let middle = start < end ? [segment(coarsest, start, end)] : []
+            let tail = cheaper(cover(end, to, finer),
+                               end < to ? [segment(coarsest, end, end + size)] + cover(to, end + size, finer).map(\.negated) : [])
+            return head + middle + tail
+        }
+
+        /// The additive plan unless subtraction is allowed and reads fewer buckets.
+        private func cheaper(_ additive: [Segment], _ alternative: [Segment]) -> [Segment] {
+            guard subtractive, !alternative.isEmpty else { return additive }
+            return cost(alternative) < cost(additive) ? alternative : additive
+        }
+
+        /// Buckets read, counting only those before `now`; a raw piece costs as if each of its
+        /// minutes were four buckets (rows of every event rather than one row per group).
+        private func cost(_ segments: [Segment]) -> Double {
+            segments.reduce(0) { total, segment in
+                let from = segment.from.timeIntervalSince1970
+                let to = min(segment.to.timeIntervalSince1970, max(now, from))
+                if segment.resolution == .raw { return total + 4 * (to - from) / 60 }
+                return total + ((to - from) / Double(segment.resolution.seconds)).rounded(.up)
+            }
+        }
+
+        private func segment(_ resolution: Resolution, _ from: Double, _ to: Double) -> Segment {
+            Segment(resolution: resolution, from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
+        }
     }
 
     /// Rollup levels usable for buckets of `interval` in `timeZone`: a level must not be coarser than

@@ -180,4 +180,32 @@ struct AnalyticsEndpointTests {
         #expect(try server.badRequestField("/v1/top?dimension=user_id&limit=0") == "limit")
         #expect(try server.badRequestField("/v1/top?dimension=user_id&group_by=model") == "group_by")
     }
+
+    /// An edge answered as a day minus its other hours (`QueryPlan`, subtractive): the totals equal
+    /// the raw events', and a feature seen only in the subtracted hours does not appear at all.
+    @Test func usageEdgesBySubtractionMatchRawEvents() throws {
+        let events = [
+            #"{"request_id":"early","timestamp":"2026-10-12T02:00:00Z","feature":"early","model":"gpt-4o-mini","tokens_in":1000000}"#,
+            #"{"request_id":"both-1","timestamp":"2026-10-12T03:30:00Z","feature":"both","model":"gpt-4o-mini","tokens_in":1000000}"#,
+            #"{"request_id":"both-2","timestamp":"2026-10-12T21:15:00Z","feature":"both","model":"gpt-4o-mini","tokens_in":2000000}"#,
+            #"{"request_id":"late","timestamp":"2026-10-12T20:00:00Z","feature":"late","model":"gpt-4o","tokens_in":1000000,"status":"error"}"#,
+            #"{"request_id":"next","timestamp":"2026-10-13T01:00:00Z","feature":"next","model":"gpt-4o","tokens_in":1000000}"#,
+        ]
+        try server.ingestAll("[" + events.joined(separator: ",") + "]")
+        func usage(_ query: String) throws -> [String] {
+            try server.rows("/v1/usage?\(query)").map { row in
+                "\(row.string("feature") ?? "null")=\(row.text("cost_usd") ?? "")/\(row.int("calls") ?? -1)/\(row.int("errors") ?? -1)"
+            }
+        }
+        // 05:00–24:00 of the 12th is the day minus five hours (6 buckets instead of 19).
+        let range = "from=2026-10-12T05:00:00Z&to=2026-10-14T00:00:00Z"
+        #expect(try usage("\(range)&group_by=feature") == ["both=0.3/1/0", "late=2.5/1/1", "next=2.5/1/0"])
+        #expect(try usage("\(range)&group_by=feature&model=gpt-4o") == ["late=2.5/1/1", "next=2.5/1/0"])
+        let days = try server.rows("/v1/usage?\(range)&interval=day").map { "\($0.string("bucket") ?? "")=\($0.int("calls") ?? -1)" }
+        #expect(days == ["2026-10-12T00:00:00Z=2", "2026-10-13T00:00:00Z=1"])
+        // Totals without groups, and a range whose only events are in the subtracted hours.
+        #expect(try usage(range) == ["null=5.3/3/1"])
+        #expect(try usage("from=2026-10-12T04:00:00Z&to=2026-10-12T20:00:00Z&group_by=feature") == [])
+        #expect(try usage("from=2026-10-12T04:00:00Z&to=2026-10-12T20:00:00Z") == ["null=0/0/0"])
+    }
 }

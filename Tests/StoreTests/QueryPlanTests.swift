@@ -59,6 +59,58 @@ struct QueryPlanTests {
         #expect(segments == expected.map { Segment(resolution: $0.0, from: Self.date($0.1), to: Self.date($0.2)) })
     }
 
+    /// The same window with subtraction, asked at its end: the head is its day minus 7 hours, the tail
+    /// the week in progress minus what is still to come (free: nothing is stored after now).
+    @Test func subtractionReadsFewerBuckets() {
+        let range = Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z")
+        let segments = QueryPlan.segments(range, levels: [.minute, .hour, .day, .week], subtractive: true, now: range.to)
+        let expected: [(Resolution, String, String, Int)] = [
+            (.day, "2026-11-06T00:00:00Z", "2026-11-07T00:00:00Z", 1),
+            (.hour, "2026-11-06T00:00:00Z", "2026-11-06T07:00:00Z", -1),
+            (.day, "2026-11-07T00:00:00Z", "2026-11-09T00:00:00Z", 1),
+            (.week, "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z", 1),
+            (.week, "2026-11-30T00:00:00Z", "2026-12-07T00:00:00Z", 1),
+            (.hour, "2026-12-06T07:00:00Z", "2026-12-07T00:00:00Z", -1),
+        ]
+        #expect(segments == expected.map { Segment(resolution: $0.0, from: Self.date($0.1), to: Self.date($0.2), sign: $0.3) })
+        // Asked a week later, the hours after the range hold data: the last week comes as the week
+        // minus its last day plus that day's first 7 hours (9 buckets instead of 6 days and 7 hours).
+        let later = QueryPlan.segments(range, levels: [.minute, .hour, .day, .week], subtractive: true,
+                                       now: range.to.addingTimeInterval(7 * 86_400))
+        #expect(later.suffix(3) == [Segment(resolution: .week, from: Self.date("2026-11-30T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z")),
+                                    Segment(resolution: .day, from: Self.date("2026-12-06T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z"), sign: -1),
+                                    Segment(resolution: .hour, from: Self.date("2026-12-06T00:00:00Z"), to: Self.date("2026-12-06T07:00:00Z"))])
+        // Without subtraction nothing is negative.
+        #expect(QueryPlan.segments(range, levels: [.minute, .hour, .day, .week], now: range.to).allSatisfy { $0.sign == 1 })
+    }
+
+    /// Whatever the plan, every instant is counted exactly once inside the range and never outside it.
+    @Test(arguments: 0..<200)
+    func signedSegmentsCountEachInstantOnce(_ seed: Int) {
+        var rng = SystemRandomNumberGenerator()
+        let from = Double(Int.random(in: 1_780_000_000...1_790_000_000, using: &rng)) + Double(Int.random(in: 0..<1000, using: &rng)) / 1000
+        let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
+        let now = from + (to - from) * Double.random(in: -0.2..<1.5, using: &rng)
+        let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
+        let levels: [Resolution] = seed % 2 == 0 ? [.minute, .hour, .day] : [.minute, .hour, .day, .week]
+        let segments = QueryPlan.segments(range, levels: levels, subtractive: true, now: Date(timeIntervalSince1970: now))
+        let additive = QueryPlan.segments(range, levels: levels)
+        #expect(segments.count <= additive.count + 8)
+        for segment in segments where segment.resolution != .raw {
+            let size = Double(segment.resolution.seconds), origin = Double(segment.resolution.origin)
+            #expect((segment.from.timeIntervalSince1970 - origin).truncatingRemainder(dividingBy: size) == 0)
+            #expect((segment.to.timeIntervalSince1970 - origin).truncatingRemainder(dividingBy: size) == 0)
+        }
+        // Probe the range's ends, every segment's ends and points just inside and outside of them.
+        var probes = [from, to, from - 0.0005, to - 0.0005]
+        for segment in segments { probes += [segment.from.timeIntervalSince1970, segment.to.timeIntervalSince1970 - 0.0005] }
+        for _ in 0..<50 { probes.append(Double.random(in: (from - 8 * 86_400)...(to + 8 * 86_400), using: &rng)) }
+        for t in probes {
+            let counted = segments.reduce(0) { $0 + ($1.from.timeIntervalSince1970 <= t && t < $1.to.timeIntervalSince1970 ? $1.sign : 0) }
+            #expect(counted == (from <= t && t < to ? 1 : 0), "instant \(t) in \(from)..<\(to)")
+        }
+    }
+
     @Test func levelsFollowTheIntervalAndZone() {
         let range = Self.range("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z")
         let all: [Resolution] = [.minute, .hour, .day]
