@@ -56,7 +56,7 @@
 /// Inhibition (Alertmanager's, with scope nesting for `equal` labels): a firing retry storm or
 /// error surge mutes a spend spike in a nested scope; a project-wide breach mutes the same
 /// rule in its features and models; a spend spike mutes the project's `expensive_request`
-/// (which waits 5 min before it is told, so the spike can catch up); a feature-wide runaway
+/// (which waits 5 min before it is told, so the spike can catch up) and its `hourly_cost`; a feature-wide runaway
 /// alert (≥ 3 looping traces in 15 min) mutes its traces. A muted alert keeps its own
 /// lifecycle and a link (`inhibitedBy`) and stays muted until it resolves — it is the same
 /// incident — so one incident is one firing and one resolved message. A muted alert still

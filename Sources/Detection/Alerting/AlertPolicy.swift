@@ -84,13 +84,16 @@ public struct InhibitionRule: Sendable, Hashable {
     /// Retries and errors *cause* spend (every retry is billed): the spend spike is a symptom.
     /// A feature-wide runaway alert stands for the traces that make it up: one message for a
     /// broken deploy, not one per looping trace. A spend spike stands for the expensive
-    /// requests that make it up. And a rule breaching for the whole project stands for the
+    /// requests that make it up, and for the hourly-cost alert of the hour it falls in. And a rule breaching for the whole project stands for the
     /// same breach in its features and models (one incident, at its broadest scope).
     public static let defaults: [InhibitionRule] = [
         InhibitionRule(source: .retryStorm, target: .spendSpike),
         InhibitionRule(source: .errorSurge, target: .spendSpike),
         InhibitionRule(source: .runawayFeature, target: .runawayTrace),
         InhibitionRule(source: .spendSpike, target: .expensiveRequest),
+        // The hour that closes during a spike is over its average because of it (bench/anomaly:
+        // a second message at the next full hour of every big spike).
+        InhibitionRule(source: .spendSpike, target: .hourlyCost),
     ] + [Rule.spendSpike, .errorSurge, .retryStorm, .latencyRegression, .ttftRegression].map {
         InhibitionRule(source: $0, target: $0, narrowerOnly: true)
     }

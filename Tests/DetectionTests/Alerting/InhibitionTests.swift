@@ -182,6 +182,22 @@ struct NarrowerScopeInhibitionTests {
         #expect(alone.kinds(expensive) == [.firing])
         #expect(alone.minutes(expensive, .firing) == [5])
     }
+
+    /// The hour that closes while a spike fires is over its average because of it: linked to
+    /// the spike, not told. An hour over its average with no spike live is told.
+    @Test func aLiveSpendSpikeAbsorbsTheHourlyCostAlert() {
+        let hourly = AlertKey(rule: .hourlyCost, scope: Traffic.chat.removingLabels())
+        var run = AlertRun()
+        run.rounds(5, [Alerts.breach(feature, pendingFor: 60)])
+        run.round([Alerts.breach(feature, pendingFor: 60), Alerts.breach(hourly, pendingFor: 0)])
+        #expect(run.kinds(feature) == [.firing])
+        #expect(run.kinds(hourly).isEmpty)
+        #expect(run.alerts[hourly.fingerprint]?.inhibitedBy == feature.fingerprint)
+
+        var alone = AlertRun()
+        alone.round([Alerts.clear(feature), Alerts.breach(hourly, pendingFor: 0)])
+        #expect(alone.kinds(hourly) == [.firing])
+    }
 }
 
 /// One message per (project, rule) incident: the same rule firing at sibling scopes, or at
