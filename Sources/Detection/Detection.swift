@@ -22,12 +22,17 @@
 /// design (`shared/reference/anomaly-detection.md` §4), which measured them on synthetic
 /// traffic: spend z ≥ 6, ×2, +$0.10 per 5 min, ≥ 20 calls, breaching at 3 consecutive
 /// 1-minute evaluations met recall 0.96 on ×3 spikes at a median 6 min with 1 false alert per
-/// 8 series-weeks, where z ≥ 5 and 2 evaluations gave 12.
+/// 8 series-weeks, where z ≥ 5 and 2 evaluations gave 12. Spend now breaches at 2 consecutive
+/// evaluations, with z ≥ 6 kept and a test the pending period could not make: the breach must
+/// survive dropping the window's most expensive minute (one heavy-tailed call stays in a
+/// 5-minute window for five evaluations, so it passes any pending period).
 ///
 /// ## Baselines
 /// Medians of the same window one to four weeks ago (weekday ≠ weekend), else one to seven
 /// days ago, else the trailing day with stricter thresholds (×1.5) — the last is what a new
-/// scope has, and a trailing median mistakes every morning ramp for a spike. Medians, so
+/// scope has, and a trailing median mistakes every morning ramp for a spike. Spend baselines
+/// also take the windows ±10 min around the same minute of each past week or day (and keep
+/// the larger of that median and the plain one): two past Mondays are a noisy baseline. Medians, so
 /// one past incident cannot drag the baseline. Spreads are robust too (1.4826 × MAD), floored,
 /// because a perfectly regular or quantised history has MAD 0 and would make any wiggle
 /// infinitely significant.
@@ -51,14 +56,17 @@
 /// Inhibition (Alertmanager's, with scope nesting for `equal` labels): a firing retry storm or
 /// error surge mutes a spend spike in a nested scope; a project-wide breach mutes the same
 /// rule in its features and models; a spend spike mutes the project's `expensive_request`
-/// (which waits 5 min before it is told, so the spike can catch up); a feature-wide runaway
+/// (which waits 5 min before it is told, so the spike can catch up) and its `hourly_cost`; a feature-wide runaway
 /// alert (≥ 3 looping traces in 15 min) mutes its traces. A muted alert keeps its own
 /// lifecycle and a link (`inhibitedBy`) and stays muted until it resolves — it is the same
 /// incident — so one incident is one firing and one resolved message. A muted alert still
 /// mutes its own scope and narrower ones, never a broader one. A *pending* cause only holds
-/// the first message; if it never fires, the muted alert is told a round later.
-/// Notifications: one firing and one resolved per incident, repeats every 4 h,
-/// escalation only when severity rises *and* the value doubled.
+/// the first message; if it never fires, the muted alert is told a round later. Grouping
+/// (Alertmanager's `group_by: [project, alertname]`): the statistical rules are told once per
+/// project and rule; narrower or sibling scopes that fire before or beside the one told are
+/// linked to it the same way. Notifications: one firing and one resolved per incident,
+/// repeats every 4 h, escalation only when severity rises *and* the value doubled (never for
+/// a runaway trace: one that keeps growing is the same incident, still firing).
 public enum Detection {
     /// Goes into payloads (`detector` version) so receivers can tell rule changes apart.
     public static let version = "2"

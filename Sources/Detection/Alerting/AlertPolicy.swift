@@ -15,7 +15,7 @@ public struct AlertPolicy: Sendable, Hashable {
     /// A rise in severity re-notifies only when the value is also this multiple of the value
     /// last notified (the reference note's 2×). A value hovering around a severity boundary
     /// (a ×5 spike at "critical from ×5") would otherwise add an escalation to nearly every
-    /// incident.
+    /// incident. `.infinity`: the rule never escalates.
     public var escalationValueRatio: Double
 
     public init(resolveAfter: TimeInterval, repeatInterval: TimeInterval = 4 * 3600,
@@ -29,14 +29,20 @@ public struct AlertPolicy: Sendable, Hashable {
     /// Defaults per rule (reference note §4.2–4.6).
     public static func defaultPolicy(for rule: Rule) -> AlertPolicy {
         switch rule {
-        case .spendSpike: AlertPolicy(resolveAfter: 10 * 60, resolveWhenAbsentFor: 30 * 60)
+        // A spike's window keeps filling after it fires (a 15-minute window holding 3 minutes
+        // of ×5 reads ×1.8, full ×5): its value grows 2–3× without the incident getting any
+        // worse, so escalation asks for 4× (a ×3 spike turning into ×12 still escalates).
+        case .spendSpike: AlertPolicy(resolveAfter: 10 * 60, resolveWhenAbsentFor: 30 * 60, escalationValueRatio: 4)
         case .hourlyCost: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 2 * 3600)
         case .expensiveRequest: AlertPolicy(resolveAfter: 5 * 60, resolveWhenAbsentFor: 30 * 60)
         case .errorSurge: AlertPolicy(resolveAfter: 5 * 60)
         case .retryStorm: AlertPolicy(resolveAfter: 10 * 60)
         case .latencyRegression, .ttftRegression: AlertPolicy(resolveAfter: 30 * 60)
-        // The detector already waits for 5 idle minutes; absent = no longer tracked.
-        case .runawayTrace: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 10 * 60)
+        // The detector already waits for 5 idle minutes; absent = no longer tracked. No
+        // escalation: a loop alerted at step 10 or 50 that reaches 200 steps (critical) is the
+        // same incident, still firing; its growth shows in the API and its resolved message
+        // (final steps and cost), not in a second "firing" message.
+        case .runawayTrace: AlertPolicy(resolveAfter: 0, resolveWhenAbsentFor: 10 * 60, escalationValueRatio: .infinity)
         case .runawayFeature: AlertPolicy(resolveAfter: 15 * 60, resolveWhenAbsentFor: 30 * 60)
         // Absent = the period rolled over (the next period has another key).
         // 80% → 100% is the escalation users asked for, whatever the ratio of the values.
@@ -78,14 +84,26 @@ public struct InhibitionRule: Sendable, Hashable {
     /// Retries and errors *cause* spend (every retry is billed): the spend spike is a symptom.
     /// A feature-wide runaway alert stands for the traces that make it up: one message for a
     /// broken deploy, not one per looping trace. A spend spike stands for the expensive
-    /// requests that make it up. And a rule breaching for the whole project stands for the
+    /// requests that make it up, and for the hourly-cost alert of the hour it falls in. And a rule breaching for the whole project stands for the
     /// same breach in its features and models (one incident, at its broadest scope).
     public static let defaults: [InhibitionRule] = [
         InhibitionRule(source: .retryStorm, target: .spendSpike),
         InhibitionRule(source: .errorSurge, target: .spendSpike),
         InhibitionRule(source: .runawayFeature, target: .runawayTrace),
         InhibitionRule(source: .spendSpike, target: .expensiveRequest),
+        // The hour that closes during a spike is over its average because of it (bench/anomaly:
+        // a second message at the next full hour of every big spike).
+        InhibitionRule(source: .spendSpike, target: .hourlyCost),
     ] + [Rule.spendSpike, .errorSurge, .retryStorm, .latencyRegression, .ttftRegression].map {
         InhibitionRule(source: $0, target: $0, narrowerOnly: true)
     }
+
+    /// Rules whose alerts are grouped per project: one message per (project, rule) incident.
+    /// The same rule breaching at several scopes of a project at once is one incident seen from
+    /// several sides (a slow model slows its features and the project; a spike in one feature
+    /// lifts the project). The nesting rule above covers a project-wide alert that comes
+    /// first; grouping covers the rest: narrower scopes that fire before or beside it (the
+    /// project's 5-minute window or its latency sketch crosses later), and sibling scopes (two
+    /// models). See ``AlertStateMachine/applyGrouping(_:held:)``.
+    public static let groupedRules: Set<Rule> = [.spendSpike, .errorSurge, .retryStorm, .latencyRegression, .ttftRegression]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TokenmeterCore
 
 /// The alert lifecycle as a pure function: previous instances + this round's evaluations +
 /// now → next instances + notifications. No clock is read; `now` is the evaluation time.
@@ -14,10 +15,14 @@ import Foundation
 public struct AlertStateMachine: Sendable {
     public var policies: [Rule: AlertPolicy]
     public var inhibitions: [InhibitionRule]
+    /// Rules told once per (project, rule) incident (see ``applyGrouping(_:held:)``).
+    public var groupedRules: Set<Rule>
 
-    public init(policies: [Rule: AlertPolicy] = [:], inhibitions: [InhibitionRule] = InhibitionRule.defaults) {
+    public init(policies: [Rule: AlertPolicy] = [:], inhibitions: [InhibitionRule] = InhibitionRule.defaults,
+                groupedRules: Set<Rule> = InhibitionRule.groupedRules) {
         self.policies = policies
         self.inhibitions = inhibitions
+        self.groupedRules = groupedRules
     }
 
     public func policy(for rule: Rule) -> AlertPolicy {
@@ -51,6 +56,7 @@ public struct AlertStateMachine: Sendable {
         }
 
         let held = applyInhibitions(&alerts)
+        applyGrouping(&alerts, held: held)
         var notifications: [AlertNotification] = []
         for fingerprint in alerts.keys.sorted() {
             guard var alert = alerts[fingerprint], !(held.contains(fingerprint) && alert.phase == .firing),
@@ -128,8 +134,12 @@ public struct AlertStateMachine: Sendable {
             // spike muted by a storm still mutes its features' spikes), but never for a broader
             // scope: a muted feature-level error surge, held in "no data" for hours by the
             // feature's low volume, hid a later project-wide spend spike (bench/anomaly).
+            // An alert of a grouped rule already told is its family's leader: a broader scope of
+            // the same rule firing later joins its incident (``applyGrouping``) instead of muting it.
+            let leads = alert.notifiedSeverity != nil && groupedRules.contains(alert.key.rule)
             let inhibitors = sources.filter { source in
                 (source.inhibitedBy == nil || !alert.key.scope.isBroader(than: source.key.scope))
+                    && !(leads && source.key.rule == alert.key.rule)
                     && inhibitions.contains { $0.applies(source: source.key, target: alert.key) }
             }
             if let firing = inhibitors.filter({ $0.phase == .firing }).map(\.fingerprint).min() {
@@ -139,6 +149,33 @@ public struct AlertStateMachine: Sendable {
             }
         }
         return held
+    }
+
+    /// One message per (project, rule) incident for ``groupedRules``. Among a family's firing
+    /// alerts (same project and rule, any scopes), the leader is the one already told, else the
+    /// broadest one free to be told this round (fewest labels, then fingerprint); every other
+    /// member not told yet is linked to it (`inhibitedBy`) and muted like an inhibited alert:
+    /// kept, listed by the API, named in the leader's `inhibits`, silent until it resolves.
+    /// So a model whose latency regression fires before its project's, or two models spiking
+    /// together, make one firing and one resolved message, not one pair each.
+    func applyGrouping(_ alerts: inout [String: AlertInstance], held: Set<String>) {
+        struct Family: Hashable { var project: ProjectID, rule: Rule }
+        var families: [Family: [AlertInstance]] = [:]
+        for alert in alerts.values where alert.phase == .firing && alert.key.instance == nil
+            && groupedRules.contains(alert.key.rule) {
+            families[Family(project: alert.key.scope.project, rule: alert.key.rule), default: []].append(alert)
+        }
+        for members in families.values where members.count > 1 {
+            let told = members.filter { $0.notifiedSeverity != nil }
+            let candidates = told.isEmpty ? members.filter { $0.inhibitedBy == nil && !held.contains($0.fingerprint) } : told
+            guard let leader = candidates.min(by: {
+                ($0.key.scope.labels.count, $0.fingerprint) < ($1.key.scope.labels.count, $1.fingerprint)
+            }) else { continue }
+            for member in members where member.fingerprint != leader.fingerprint
+                && member.inhibitedBy == nil && member.notifiedSeverity == nil {
+                alerts[member.fingerprint]?.inhibitedBy = leader.fingerprint
+            }
+        }
     }
 
     private func notification(for alert: AlertInstance, resolvedNow: Set<String>, now: Date) -> NotificationKind? {

@@ -42,7 +42,7 @@ public struct RuleDefaults: Sendable, Hashable {
         let list: [RuleDefaults] = [
             RuleDefaults(rule: .spendSpike, threshold: spend.minimumLift, thresholdMeaning: "minimum lift over the baseline (×)",
                          thresholdRange: 1.1...100, minimumCalls: spend.minimumCalls, pendingSeconds: spend.pendingFor,
-                         description: "Spend of the last window (5, 15 or 60 min by volume) far above the seasonal baseline: robust z ≥ 6, lift, +$0.10 floor, minimum calls"),
+                         description: "Spend of the last window (5, 15 or 60 min by volume) far above the seasonal baseline: robust z ≥ 6, lift, +$0.10 floor, minimum calls, and not on one minute alone"),
             RuleDefaults(rule: .hourlyCost, threshold: hourly.multiple, thresholdMeaning: "multiple of the 7-day average of the same hour (×)",
                          thresholdRange: 1.1...100, minimumCalls: nil, pendingSeconds: nil,
                          description: "Cost of the last closed hour above a multiple of the same hour's 7-day average (and +$1)"),

@@ -115,8 +115,17 @@ struct AlertStateMachineTests {
         run.rounds(5, [Alerts.breach(spend, value: 20, severity: .critical, pendingFor: 0)])
         run.rounds(5, [Alerts.breach(spend, value: 10, pendingFor: 0)])
         run.rounds(5, [Alerts.breach(spend, value: 40, severity: .critical, pendingFor: 0)])
+        // A spend spike escalates when critical at 4× the value told (its window keeps filling
+        // after it fires, so ×2 is not news): 20 is not, 40 is.
         #expect(run.kinds(spend) == [.firing, .escalated])
-        #expect(run.minutes(spend, .escalated) == [5])
+        #expect(run.minutes(spend, .escalated) == [15])
+        // Other rules escalate at 2×.
+        let latency = AlertKey(rule: .latencyRegression, scope: Traffic.chat)
+        var other = AlertRun()
+        other.rounds(5, [Alerts.breach(latency, value: 10, pendingFor: 0)])
+        other.rounds(5, [Alerts.breach(latency, value: 20, severity: .critical, pendingFor: 0)])
+        #expect(other.kinds(latency) == [.firing, .escalated])
+        #expect(other.minutes(latency, .escalated) == [5])
     }
 
     @Test func aSeverityHoveringAtItsBoundaryDoesNotEscalate() {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenmeterCore
 @testable import Detection
 
 /// Real detectors driving the state machine minute by minute: what a user would receive.
@@ -7,27 +8,70 @@ struct DetectorLifecycleTests {
     /// Tuesday 14:00 of the fifth week (peak hours, four weeks of history).
     static let onset = Traffic.monday + 4 * Minutes.perWeek + Minutes.perDay + 14 * 60
 
-    @Test func aFiveTimesSpendSpikeIsOneIncidentDetectedWithinSixMinutes() throws {
-        let end = Self.onset + 20
-        let series = Traffic.seasonal(end: Self.onset + 60, days: 32, calls: 10,
-                                      adjust: Traffic.spike(Self.onset..<end, 5))
-        let calibration = SpendSpike.calibrate(series, now: Traffic.date(Self.onset))
+    /// A 20-minute spend spike of `factor` replayed minute by minute: what was sent, in minutes
+    /// after the onset (each evaluation sees only the minutes closed before it).
+    static func spendSpike(_ factor: Double) -> [(minute: Int, kind: NotificationKind, severity: Severity)] {
+        let end = onset + 20
+        let series = Traffic.seasonal(end: onset + 60, days: 32, calls: 10, adjust: Traffic.spike(onset..<end, factor))
+        let calibration = SpendSpike.calibrate(series, now: Traffic.date(onset))
         let machine = AlertStateMachine()
         var alerts: [String: AlertInstance] = [:]
-        var sent: [(minute: Int, kind: NotificationKind)] = []
-        for minute in (Self.onset - 30)..<(Self.onset + 60) {
-            // Each evaluation sees only the minutes closed before it.
+        var sent: [(minute: Int, kind: NotificationKind, severity: Severity)] = []
+        for minute in (onset - 30)..<(onset + 60) {
             let evaluation = SpendSpike.evaluate(series, calibration: calibration, now: Traffic.date(minute))
             let step = machine.step(previous: alerts, evaluations: [evaluation], now: Traffic.date(minute))
             alerts = step.alerts
-            sent += step.notifications.map { (minute - Self.onset, $0.kind) }
+            sent += step.notifications.map { (minute - onset, $0.kind, $0.alert.finding.severity) }
         }
+        return sent
+    }
+
+    @Test func aFiveTimesSpendSpikeIsOneIncidentDetectedWithinFourMinutes() throws {
+        let sent = Self.spendSpike(5)
         #expect(sent.map(\.kind) == [.firing, .resolved])
+        // Breaching once 2 spike minutes have closed (+2), firing at the next evaluation (+3).
         let firedAfter = try #require(sent.first?.minute)
-        #expect(firedAfter <= 6)
+        #expect(firedAfter <= 4)
         // The window clears 5 min after the spike ends, then 10 clear minutes resolve it.
         let resolvedAfter = try #require(sent.last?.minute)
         #expect(resolvedAfter == 20 + 5 + 10)
+    }
+
+    /// ×10 fires before its window is full: critical from its last two minutes, so the filled
+    /// window (×10 where it first read ×4.6) is not news — no escalation.
+    @Test func aTenTimesSpendSpikeFiresCriticalOnceWithoutEscalating() throws {
+        let sent = Self.spendSpike(10)
+        #expect(sent.map(\.kind) == [.firing, .resolved])
+        #expect(sent.first?.severity == .critical)
+        let firedAfter = try #require(sent.first?.minute)
+        #expect(firedAfter <= 3)
+    }
+
+    /// A loop alerted at step 10 (the same tool and input five times) that runs on to 200
+    /// steps (critical by then) is one incident: one firing, no escalation, one resolved.
+    @Test func aRunawayTraceThatKeepsGrowingIsToldOnce() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let steps = (0..<200).map { i in
+            TraceStep(at: start.addingTimeInterval(Double(i) * 6), toolName: "search_docs",
+                      inputHash: i % 2 == 1 ? "same" : "h\(i)", cost: Money(decimalString: "0.0015")!)
+        }
+        let machine = AlertStateMachine()
+        var alerts: [String: AlertInstance] = [:]
+        var sent: [(step: Int, kind: NotificationKind)] = []
+        var severities: [Severity] = []
+        for second in stride(from: 10, through: 1_200 + 900, by: 10) {
+            let now = start.addingTimeInterval(Double(second))
+            let visible = steps.filter { $0.at < now }
+            let trace = TraceView(scope: Traffic.chat.adding("feature", "agent"), traceID: "loop", steps: visible)
+            let evaluation = RunawayTrace.evaluate(trace, now: now)
+            if let finding = evaluation.finding { severities.append(finding.severity) }
+            let step = machine.step(previous: alerts, evaluations: [evaluation], now: now)
+            alerts = step.alerts
+            sent += step.notifications.map { (visible.count, $0.kind) }
+        }
+        #expect(severities.contains(.critical), "it did reach 200 steps")
+        #expect(sent.map(\.kind) == [.firing, .resolved])
+        #expect((sent.first?.step ?? 99) < 12)
     }
 
     @Test func aCleanDayRaisesNothing() {

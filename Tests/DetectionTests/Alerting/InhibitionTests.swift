@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenmeterCore
 @testable import Detection
 
 struct InhibitionTests {
@@ -157,12 +158,11 @@ struct NarrowerScopeInhibitionTests {
         #expect(run.kinds(feature) == [.firing])
     }
 
-    @Test func otherRulesAndSiblingScopesAreNotMuted() {
+    @Test func otherRulesAreNotMuted() {
         let surge = AlertKey(rule: .errorSurge, scope: Traffic.chat.removingLabels().adding("feature", "search"))
         var run = AlertRun()
-        run.rounds(5, [Alerts.breach(feature), Alerts.breach(model), Alerts.breach(surge)])
+        run.rounds(5, [Alerts.breach(feature), Alerts.breach(surge)])
         #expect(run.kinds(feature) == [.firing])
-        #expect(run.kinds(model) == [.firing], "model=gpt-4o does not narrow feature=chat")
         #expect(run.kinds(surge) == [.firing], "a spend spike mutes no error surge")
     }
 
@@ -181,6 +181,83 @@ struct NarrowerScopeInhibitionTests {
         alone.rounds(7, [Alerts.breach(expensive, pendingFor: 300)])
         #expect(alone.kinds(expensive) == [.firing])
         #expect(alone.minutes(expensive, .firing) == [5])
+    }
+
+    /// The hour that closes while a spike fires is over its average because of it: linked to
+    /// the spike, not told. An hour over its average with no spike live is told.
+    @Test func aLiveSpendSpikeAbsorbsTheHourlyCostAlert() {
+        let hourly = AlertKey(rule: .hourlyCost, scope: Traffic.chat.removingLabels())
+        var run = AlertRun()
+        run.rounds(5, [Alerts.breach(feature, pendingFor: 60)])
+        run.round([Alerts.breach(feature, pendingFor: 60), Alerts.breach(hourly, pendingFor: 0)])
+        #expect(run.kinds(feature) == [.firing])
+        #expect(run.kinds(hourly).isEmpty)
+        #expect(run.alerts[hourly.fingerprint]?.inhibitedBy == feature.fingerprint)
+
+        var alone = AlertRun()
+        alone.round([Alerts.clear(feature), Alerts.breach(hourly, pendingFor: 0)])
+        #expect(alone.kinds(hourly) == [.firing])
+    }
+}
+
+/// One message per (project, rule) incident: the same rule firing at sibling scopes, or at
+/// narrower scopes before the project, is grouped under the first alert told.
+struct GroupingTests {
+    let project = AlertKey(rule: .latencyRegression, scope: Scope(project: Traffic.project))
+    let modelA = AlertKey(rule: .latencyRegression, scope: Scope(project: Traffic.project).adding("model", "gpt-4o"))
+    let modelB = AlertKey(rule: .latencyRegression, scope: Scope(project: Traffic.project).adding("model", "claude"))
+
+    /// bench/anomaly's latency incident: two models fire minutes apart, the project later.
+    @Test func narrowerScopesFiringBeforeTheProjectMakeOneIncident() throws {
+        var run = AlertRun()
+        run.rounds(3, [Alerts.breach(modelA, pendingFor: 60)])
+        run.rounds(3, [Alerts.breach(modelA, pendingFor: 60), Alerts.breach(modelB, pendingFor: 60)])
+        run.rounds(10, [Alerts.breach(modelA, pendingFor: 60), Alerts.breach(modelB, pendingFor: 60),
+                        Alerts.breach(project, pendingFor: 60)])
+        #expect(run.kinds(modelA) == [.firing])
+        #expect(run.kinds(modelB).isEmpty && run.kinds(project).isEmpty)
+        #expect(run.alerts[project.fingerprint]?.phase == .firing)
+        #expect(run.alerts[project.fingerprint]?.inhibitedBy == modelA.fingerprint)
+        #expect(run.alerts[modelA.fingerprint]?.inhibitedBy == nil, "the leader is not linked back to its group")
+        // model B joined model A's incident, then the project's (which stands for it): linked either way.
+        let linkB = try #require(run.alerts[modelB.fingerprint]?.inhibitedBy)
+        #expect([modelA.fingerprint, project.fingerprint].contains(linkB))
+        // Everything clears: one resolved message, from the alert that was told.
+        run.rounds(40, [Alerts.clear(modelA), Alerts.clear(modelB), Alerts.clear(project)])
+        #expect(run.kinds(modelA) == [.firing, .resolved])
+        #expect(run.kinds(modelB).isEmpty && run.kinds(project).isEmpty)
+        let resolved = try #require(run.sent.last { $0.fingerprint == modelA.fingerprint })
+        #expect(resolved.inhibits.contains(project.fingerprint))
+    }
+
+    /// Siblings firing in the same round: the broadest (then the lowest fingerprint) is told.
+    @Test func siblingsFiringTogetherAreToldOnce() {
+        let feature = AlertKey(rule: .latencyRegression, scope: Scope(project: Traffic.project).adding("feature", "chat"))
+        var run = AlertRun()
+        run.rounds(5, [Alerts.breach(modelA), Alerts.breach(modelB), Alerts.breach(feature)])
+        let told = [modelA, modelB, feature].filter { !run.kinds($0).isEmpty }
+        #expect(told.count == 1)
+        #expect(told.first?.fingerprint == [modelA, modelB, feature].map(\.fingerprint).min())
+    }
+
+    @Test func anotherProjectOrAnotherRuleIsAnotherIncident() {
+        let otherProject = AlertKey(rule: .latencyRegression, scope: Scope(project: ProjectID(8)).adding("model", "gpt-4o"))
+        let ttft = AlertKey(rule: .ttftRegression, scope: modelB.scope)
+        var run = AlertRun()
+        run.rounds(5, [Alerts.breach(modelA), Alerts.breach(otherProject), Alerts.breach(ttft)])
+        #expect(run.kinds(modelA) == [.firing])
+        #expect(run.kinds(otherProject) == [.firing])
+        #expect(run.kinds(ttft) == [.firing])
+    }
+
+    /// A scope that starts breaching after the group's leader resolved is a new incident.
+    @Test func aLaterIncidentIsToldAgain() {
+        var run = AlertRun()
+        run.rounds(5, [Alerts.breach(modelA, pendingFor: 0)])
+        run.rounds(31, [Alerts.clear(modelA)])
+        run.rounds(3, [Alerts.breach(modelB, pendingFor: 0)])
+        #expect(run.kinds(modelA) == [.firing, .resolved])
+        #expect(run.kinds(modelB) == [.firing])
     }
 }
 

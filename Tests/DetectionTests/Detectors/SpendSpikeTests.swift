@@ -21,7 +21,9 @@ struct SpendSpikeTests {
         #expect(baseline > 0.4 && baseline < 0.6)
         #expect(finding.value / baseline > factor * 0.8)
         #expect(finding.value >= finding.threshold)
-        #expect(finding.pendingFor == 120)
+        // Five minutes of ×3 with little noise: the window breaches on any four of its minutes,
+        // so it fires at once (the pending period is for borderline breaches).
+        #expect(finding.pendingFor == 0)
         #expect(finding.severity == (factor >= 5 ? .critical : .warning))
         #expect(finding.summary.contains("feature=chat"))
     }
@@ -163,5 +165,64 @@ struct SpendSpikeTests {
         let plainFactor = SpendSpike.Model(series: plain, window: 5).noiseFactor(end: end, .init(), mode: .weekly)
         let heavyFactor = SpendSpike.Model(series: heavy, window: 5).noiseFactor(end: end, .init(), mode: .weekly)
         #expect(heavyFactor > 1.5 * plainFactor, "\(heavyFactor) vs \(plainFactor)")
+    }
+    /// The same extra $1.20 in the last five minutes: spread over four minutes it is a spike;
+    /// in one minute (one heavy-tailed call) it is not, however many rounds it stays in the
+    /// window.
+    @Test func aBreachThatHingesOnOneMinuteIsNotASpike() throws {
+        let now = Self.tuesdayAfternoon
+        func series(_ minutes: Range<Int>, extra: Double = 1.2) -> MinuteSeries {
+            Traffic.seasonal(end: now, days: 28, calls: 10) { bucket in
+                if minutes.contains(bucket.minute) {
+                    bucket.cost = bucket.cost + Traffic.dollars(extra / Double(minutes.count))
+                }
+            }
+        }
+        let broad = try #require(SpendSpike.evaluate(series((now - 4)..<now), now: Traffic.date(now)).finding)
+        #expect(broad.value / (broad.baseline ?? 1) > 3)
+        #expect(broad.pendingFor == 0, "it stands on three minutes of $0.40 more without the top one")
+        // Half of it over two minutes (×2.2) breaches too, but leans on its top minute: one more round.
+        let young = try #require(SpendSpike.evaluate(series((now - 2)..<now, extra: 0.6), now: Traffic.date(now)).finding)
+        #expect(young.pendingFor == 60)
+        for minute in (now - 5)..<now {
+            let narrow = SpendSpike.evaluate(series(minute..<(minute + 1)), now: Traffic.date(now))
+            #expect(narrow.condition == .elevated, "one expensive minute at \(minute - now)")
+        }
+    }
+
+    /// A burst at the same minutes every day (a batch job at 13:55) is its own baseline: the
+    /// neighbouring windows (±10 min, where the burst is absent) alone would call it a ×4
+    /// spike every day; the plain same-minute median, kept in the union, expects it.
+    @Test func aBurstThatRecursAtTheSameMinuteIsNotASpike() throws {
+        let now = Self.tuesdayAfternoon
+        func minuteOfDay(_ minute: Int) -> Int { ((minute % Minutes.perDay) + Minutes.perDay) % Minutes.perDay }
+        let burst = Traffic.seasonal(end: now, days: 28, calls: 10) { bucket in
+            let m = minuteOfDay(bucket.minute)
+            if m >= minuteOfDay(now - 5) && m < minuteOfDay(now) { bucket.cost = Traffic.dollars(bucket.cost.usd * 4) }
+        }
+        #expect(SpendSpike.evaluate(burst, now: Traffic.date(now)).finding == nil)
+        func cost(_ end: Int) -> Double? { burst.totals(endingAt: end, length: 5).map { $0.cost.usd } }
+        let union = try #require(SeasonalBaseline.baseline(at: now, since: burst.since, trailingStep: 5,
+                                                           smoothing: .init(neighbours: 2, step: 5), value: cost))
+        let plain = try #require(SeasonalBaseline.baseline(at: now, since: burst.since, trailingStep: 5, value: cost))
+        #expect(union.value == plain.value)
+        #expect(union.samples > plain.samples)
+        // An hour later the same neighbours are ordinary and the smoothed median is used.
+        let later = try #require(SeasonalBaseline.baseline(at: now + 60, since: burst.since, trailingStep: 5,
+                                                           smoothing: .init(neighbours: 2, step: 5), value: cost))
+        #expect(later.value < plain.value / 2)
+    }
+
+    /// A ×8 spike two minutes in lifts the 5-minute window about ×3.8 only; its severity comes
+    /// from the last two minutes, so it fires critical and does not escalate minutes later.
+    @Test func severityComesFromTheLastTwoMinutesOfAFillingWindow() throws {
+        let now = Self.tuesdayAfternoon
+        let series = Traffic.seasonal(end: now, days: 28, calls: 10, adjust: Traffic.spike((now - 2)..<now, 8))
+        let finding = try #require(SpendSpike.evaluate(series, now: Traffic.date(now)).finding)
+        #expect(finding.value / (finding.baseline ?? 1) < 5)
+        #expect(finding.severity == .critical)
+        let mild = Traffic.seasonal(end: now, days: 28, calls: 10, adjust: Traffic.spike((now - 4)..<now, 3))
+        let mildFinding = try #require(SpendSpike.evaluate(mild, now: Traffic.date(now)).finding)
+        #expect(mildFinding.severity == .warning)
     }
 }

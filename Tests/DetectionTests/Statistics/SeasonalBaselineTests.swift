@@ -37,4 +37,21 @@ struct SeasonalBaselineTests {
     @Test func nothingKnownIsNoBaseline() {
         #expect(SeasonalBaseline.baseline(at: 100_000, since: 99_990, trailingStep: 5) { _ in nil } == nil)
     }
+    /// Neighbouring windows either side of the same minute join the median (and the larger of
+    /// the two medians wins): a dip exactly at the same minute of past weeks is outvoted.
+    @Test func smoothingAddsTheNeighbouringWindowsOfEachPeriod() throws {
+        let end = 100_000
+        let since = end - 3 * Minutes.perWeek - 60
+        func dipAtTheSameMinute(_ minute: Int) -> Double? {
+            guard minute >= since else { return nil }
+            return (end - minute) % Minutes.perWeek == 0 ? 0 : 1
+        }
+        let plain = try #require(SeasonalBaseline.baseline(at: end, since: since, trailingStep: 5, value: dipAtTheSameMinute))
+        #expect(plain.value == 0 && plain.samples == 3)
+        let smoothed = try #require(SeasonalBaseline.baseline(at: end, since: since, trailingStep: 5,
+                                                              smoothing: .init(neighbours: 2, step: 5), value: dipAtTheSameMinute))
+        #expect(smoothed.mode == .weekly)
+        #expect(smoothed.samples == 15)
+        #expect(smoothed.value == 1)
+    }
 }
