@@ -84,6 +84,15 @@ struct PoolStateMachine<Connection> {
         return (false, nil)
     }
 
+    /// Takes every idle connection out of the pool (the caller closes them) and frees their slots;
+    /// the next callers open fresh ones. While connections are idle nobody waits, so no one is woken.
+    mutating func evictIdle() -> [Connection] {
+        let evicted = idle
+        open -= idle.count
+        idle = []
+        return evicted
+    }
+
     /// Opening a connection failed: its slot is freed and offered to the next waiter.
     mutating func openFailed() -> WaiterID? {
         open -= 1

@@ -9,8 +9,8 @@ import Foundation
 /// An idle connection is probed without blocking when it is checked out, and a dead one is
 /// replaced by a fresh connection, so usually the next `withConnection` just works. If the
 /// death is not visible yet, the first query in `body` throws `.connectionLost`
-/// (`isRetryable == true`); that connection is discarded and the next `withConnection` opens
-/// a new one. Callers that retry once on `isRetryable` errors therefore ride through a restart.
+/// (`isRetryable == true`); that connection is discarded together with the idle ones (they
+/// share its fate) and the next `withConnection` opens a new one. Callers that retry once on `isRetryable` errors therefore ride through a restart.
 /// The pool never retries `body` itself, because it cannot know whether `body` is idempotent.
 public final class PostgresPool: Sendable {
     public let connectionString: String
@@ -141,10 +141,17 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// A connection that came back broken most often means the server restarted or terminated
+    /// backends, which kills the idle ones too, possibly before their probe can tell: they are
+    /// closed with it, so a caller that retries once gets a fresh connection, not the next corpse.
     private func release(_ connection: PostgresConnection) {
         let reusable = connection.resetForReuse()
-        let (discard, wake) = state.withLock { $0.machine.release(connection, reusable: reusable) }
+        let (discard, wake, evicted) = state.withLock { state in
+            let (discard, wake) = state.machine.release(connection, reusable: reusable)
+            return (discard, wake, reusable ? [] : state.machine.evictIdle())
+        }
         if discard { connection.close() }
+        for idle in evicted { idle.close() }
         if wake != nil { state.broadcast() }
     }
 

@@ -80,7 +80,10 @@ struct UsageResolutionTests {
             try server.rows("/v1/usage?from=\(from)&to=\(to)&feature=res\(extra)").map { $0.int("calls") ?? 0 }.reduce(0, +)
         }
         #expect(try calls("2026-10-01T00:00:00Z", "2026-10-04T00:00:00Z") == 4 + 4 * 1_000_000)  // four day rows: two models on the 1st
-        #expect(try calls("2026-10-03T00:00:00Z", "2026-10-03T13:00:00Z") == 1 + 1000)
+        // 13 hours cost more buckets than the day minus its 11 later (empty) hours: the day row serves.
+        #expect(try calls("2026-10-03T00:00:00Z", "2026-10-03T13:00:00Z") == 1 + 1_000_000)
+        // 3 hours are cheaper added than the day minus 21 hours.
+        #expect(try calls("2026-10-03T10:00:00Z", "2026-10-03T13:00:00Z") == 1 + 1000)
         #expect(try calls("2026-10-03T11:00:30Z", "2026-10-03T12:01:00Z") == 1 + 1)
         #expect(try calls("2026-10-03T11:59:59.5Z", "2026-10-03T12:00:00.5Z") == 1)
         // The ISO week of Monday 2026-09-28 holds all four calls in three (feature, model) rows.

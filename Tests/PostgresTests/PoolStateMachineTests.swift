@@ -90,4 +90,15 @@ struct PoolStateMachineTests {
         if case .wait = action { return true }
         return false
     }
+
+    @Test func evictingIdleFreesTheirSlots() {
+        var pool = Machine(capacity: 3)
+        for waiter in 1...3 { _ = pool.acquire(UInt64(waiter)) }
+        _ = pool.release("a", reusable: true)
+        _ = pool.release("b", reusable: true)
+        #expect(pool.release("c", reusable: false).discard)
+        #expect(pool.evictIdle().sorted() == ["a", "b"])
+        #expect(pool.idle.isEmpty && pool.open == 0)
+        #expect(isOpen(pool.acquire(4)))
+    }
 }
