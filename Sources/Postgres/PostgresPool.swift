@@ -10,7 +10,8 @@ import Foundation
 /// replaced by a fresh connection, so usually the next `withConnection` just works. If the
 /// death is not visible yet, the first query in `body` throws `.connectionLost`
 /// (`isRetryable == true`); that connection is discarded together with the idle ones (they
-/// share its fate) and the next `withConnection` opens a new one. Callers that retry once on `isRetryable` errors therefore ride through a restart.
+/// share its fate) and the next `withConnection` opens a new one. Callers that retry once on
+/// `isRetryable` errors therefore ride through a restart.
 /// The pool never retries `body` itself, because it cannot know whether `body` is idempotent.
 public final class PostgresPool: Sendable {
     public let connectionString: String

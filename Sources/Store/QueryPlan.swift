@@ -75,10 +75,12 @@ enum QueryPlan {
             return head + middle + tail
         }
 
-        /// The additive plan unless subtraction is allowed and reads fewer buckets.
-        private func cheaper(_ additive: [Segment], _ alternative: [Segment]) -> [Segment] {
-            guard subtractive, !alternative.isEmpty else { return additive }
-            return cost(alternative) < cost(additive) ? alternative : additive
+        /// The additive plan unless subtraction is allowed and reads fewer buckets; the alternative
+        /// is only planned when subtraction is allowed.
+        private func cheaper(_ additive: [Segment], _ alternative: @autoclosure () -> [Segment]) -> [Segment] {
+            guard subtractive else { return additive }
+            let alternative = alternative()
+            return !alternative.isEmpty && cost(alternative) < cost(additive) ? alternative : additive
         }
 
         /// Buckets read, counting only those before `now`; a raw piece costs as if each of its
