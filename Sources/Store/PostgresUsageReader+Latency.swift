@@ -98,7 +98,7 @@ extension PostgresUsageReader {
         // Whole hours and coarser sit together in the middle of the range; finer pieces at its edges.
         let middle = QueryPlan.segments(query.range, levels: levels).filter { $0.resolution >= .hour }
         guard let start = middle.first?.from, let end = middle.last?.to else {
-            return [cellLatencyPiece(query, source: Source(tables: source.tables.filter { $0.key == .minute }, dimensions: source.dimensions),
+            return [cellLatencyPiece(query, source: source.only([.minute]),
                                      metric: metric, metricValue: metricValue, binder: &binder)]
         }
         let project = binder.bind(.int(query.project.rawValue))
@@ -122,10 +122,10 @@ extension PostgresUsageReader {
         // Pending cells are minute buckets: those in [start, end) belong to the middle's buckets.
         let pendingGroups = (query.interval == .none ? [] : ["bucket_epoch"]) + query.groupBy.map(column) + ["idx"]
         pieces.append(packing("""
-            SELECT \((bucket + groups + ["idx", "sum(count)::bigint AS n"]).joined(separator: ", ")) FROM sketch_pending_cells
+            SELECT \((bucket + groups + ["idx", "sum(count)::bigint AS n"]).joined(separator: ", ")) FROM \(source.pending)
             WHERE \(conditions(start, end)) GROUP BY \(pendingGroups.joined(separator: ", "))
             """, query))
-        let minuteOnly = Source(tables: source.tables.filter { $0.key == .minute }, dimensions: source.dimensions)
+        let minuteOnly = source.only([.minute])
         for (from, to) in [(query.range.from, start), (end, query.range.to)] where from < to {
             var edge = query
             edge.range = TimeRange(from: from, to: to)

@@ -99,6 +99,26 @@ enum QueryPlan {
         }
     }
 
+    /// What the rollup (non-raw) segments of a plan cover, as disjoint spans with the net sign each
+    /// instant gets (adjacent spans of one sign merged, spans that cancel out left out). Rows that sit
+    /// at minute resolution (the pending cells every level adds up) are read once over these spans
+    /// instead of once per segment; this counts each of them exactly as the segments would.
+    static func rollupCoverage(_ segments: [Segment]) -> [Segment] {
+        let rollups = segments.filter { $0.resolution != .raw }
+        let points = Set(rollups.flatMap { [$0.from, $0.to] }).sorted()
+        var spans: [Segment] = []
+        for (from, to) in zip(points, points.dropFirst()) {
+            let sign = rollups.reduce(0) { $0 + ($1.from <= from && to <= $1.to ? $1.sign : 0) }
+            if sign == 0 { continue }
+            if let last = spans.last, last.to == from, last.sign == sign {
+                spans[spans.count - 1].to = to
+            } else {
+                spans.append(Segment(resolution: .minute, from: from, to: to, sign: sign))
+            }
+        }
+        return spans
+    }
+
     /// Rollup levels usable for buckets of `interval` in `timeZone`: a level must not be coarser than
     /// the bucket, and day rollups (UTC days) only serve UTC day buckets; hour rollups serve other zones
     /// only when those zones are whole hours off UTC throughout the range. Weeks serve only queries

@@ -117,6 +117,32 @@ struct PendingRollupTests {
         #expect(mismatches.count == 20, note)
         #expect(mismatches.values.allSatisfy { $0 == 0 }, "\(mismatches) \(note)")
         #expect(try narrowMinusWide() == 0, note)
+        try expectUsageMatchesRawEvents(note)
+    }
+
+    /// `/v1/usage` against the raw events, for ranges with ragged minutes and seconds at their ends and
+    /// one answered as a day minus its first hours: the reader reads folded tables per piece and the
+    /// pending cells once, which must count every event once whatever has been folded.
+    private func expectUsageMatchesRawEvents(_ note: Comment) throws {
+        let ranges = [("2026-11-20T08:30:00Z", "2026-11-21T09:15:30Z"), ("2026-11-20T09:00:00Z", "2026-11-22T00:00:00Z"),
+                      ("2026-11-20T08:10:20.5Z", "2026-11-20T10:00:00Z")]
+        let figures = ["calls", "tokens_in", "errors", "retries"]
+        for (from, to) in ranges {
+            for keys in [["feature", "model"], ["user_id"], ["user_id", "model"], ["feature", "status"]] {
+                let api = try server.rows("/v1/usage?from=\(from)&to=\(to)&group_by=\(keys.joined(separator: ","))").map { row in
+                    (keys.map { row.string($0) ?? "∅" } + figures.map { "\(row.int($0) ?? -1)" } + [row.text("cost_usd") ?? "?"]).joined(separator: "|")
+                }
+                let raw = try server.sqlRows("""
+                    SELECT \(keys.joined(separator: ", ")), count(*) AS calls, sum(tokens_in) AS tokens_in,
+                           count(*) FILTER (WHERE status = 'error') AS errors, sum(retries) AS retries,
+                           trim_scale(coalesce(sum(cost_pico), 0) / 1000000000000)::text AS cost
+                    FROM events WHERE ts >= $1::timestamptz AND ts < $2::timestamptz
+                    GROUP BY \(keys.joined(separator: ", ")) ORDER BY \(keys.map { "\($0) NULLS FIRST" }.joined(separator: ", "))
+                    """, [.text(from), .text(to)]).map { row in (keys + figures + ["cost"]).map { (row[$0] ?? nil) ?? "∅" }.joined(separator: "|") }
+                #expect(raw.count > 1, "\(from)..<\(to) by \(keys)")
+                #expect(api == raw, "\(from)..<\(to) by \(keys): \(note)")
+            }
+        }
     }
 
     /// Rows where a narrow family differs from its wide family summed to the same keys (hour and day;

@@ -14,11 +14,9 @@ struct NarrowFamilyTests {
 
     /// The tables a statement reads, by the names the reader uses.
     static func tables(_ sql: String) -> Set<String> {
-        let names = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour", "rollup_minute", "rollup_hour",
-                     "rollup_day", "rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_by_user_minute", "rollup_user_hour", "rollup_user_day",
-                     "sketch_by_model_week_folded", "sketch_by_model_day_folded", "sketch_by_model_hour_folded", "sketch_by_feature_week_folded",
-                     "sketch_by_feature_day_folded", "sketch_by_feature_hour_folded", "sketch_pending_cells", "sketch_minute", "sketch_hour",
-                     "sketch_day", "events"]
+        let families = ["rollup_feature_model", "rollup_by_user", "rollup_user", "sketch_by_model", "sketch_by_feature", "sketch", "rollup"]
+        let names = families.flatMap { family in ["minute", "hour", "day", "week"].map { "\(family)_\($0)_folded" } }
+            + ["rollup_usage_pending_cells", "rollup_user_pending_cells", "sketch_pending_cells", "events"]
         return Set(names.filter { sql.contains("FROM \($0) ") || sql.contains("FROM \($0)\n") })
     }
 
@@ -29,14 +27,16 @@ struct NarrowFamilyTests {
         var testDescription: String { "group_by \(groupBy.map(\.rawValue)), filters \(filters.keys.map(\.rawValue).sorted())" }
     }
 
-    static let fm: Set<String> = ["rollup_feature_model_week", "rollup_feature_model_day", "rollup_feature_model_hour"]
+    static let fm: Set<String> = ["rollup_feature_model_week_folded", "rollup_feature_model_day_folded", "rollup_feature_model_hour_folded",
+                                   "rollup_usage_pending_cells"]
+    static let wide: Set<String> = ["rollup_day_folded", "rollup_hour_folded", "rollup_usage_pending_cells"]
     static let usageCases: [Case] = [
         Case(groupBy: [.feature, .model], tables: fm),
         Case(groupBy: [.model], filters: [.feature: "f1"], tables: fm),
-        Case(groupBy: [.feature, .provider], tables: ["rollup_day", "rollup_hour"]),
-        Case(groupBy: [.feature], filters: [.status: "error"], tables: ["rollup_day", "rollup_hour"]),
-        Case(groupBy: [.userID], tables: ["rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour"]),
-        Case(groupBy: [.userID, .model], tables: ["rollup_user_day", "rollup_user_hour"]),
+        Case(groupBy: [.feature, .provider], tables: wide),
+        Case(groupBy: [.feature], filters: [.status: "error"], tables: wide),
+        Case(groupBy: [.userID], tables: ["rollup_by_user_week_folded", "rollup_by_user_day_folded", "rollup_by_user_hour_folded", "rollup_user_pending_cells"]),
+        Case(groupBy: [.userID, .model], tables: ["rollup_user_day_folded", "rollup_user_hour_folded", "rollup_user_pending_cells"]),
         Case(groupBy: [.userID], filters: [.status: "ok"], tables: ["events"]),
     ]
 
@@ -52,7 +52,8 @@ struct NarrowFamilyTests {
         let range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:30:15Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:12:30Z")!)
         let query = UsageQuery(project: ProjectID(1), range: range, interval: .none, groupBy: [.userID], filters: [:])
         let sql = PostgresUsageReader.usageSQL(query, includeCache: false)
-        #expect(Self.tables(sql.sql) == ["rollup_by_user_week", "rollup_by_user_day", "rollup_by_user_hour", "rollup_by_user_minute", "events"])
+        #expect(Self.tables(sql.sql) == ["rollup_by_user_week_folded", "rollup_by_user_day_folded", "rollup_by_user_hour_folded",
+                                        "rollup_by_user_minute_folded", "rollup_user_pending_cells", "events"])
         let pieces = QueryPlan.segments(range, levels: PostgresUsageReader.usageByUser.levels)
         let raw = pieces.filter { $0.resolution == .raw }.map { $0.to.timeIntervalSince($0.from) }
         #expect(raw == [45, 30])
@@ -66,7 +67,7 @@ struct NarrowFamilyTests {
         Case(groupBy: [.feature], tables: ["sketch_by_feature_week_folded", "sketch_by_feature_day_folded", "sketch_by_feature_hour_folded",
                                            "sketch_pending_cells"]),
         Case(groupBy: [], filters: [.model: "gpt-4o"], tables: byModel),
-        Case(groupBy: [.model], filters: [.feature: "f1"], tables: ["sketch_day", "sketch_hour"]),
+        Case(groupBy: [.model], filters: [.feature: "f1"], tables: ["sketch_day_folded", "sketch_hour_folded", "sketch_pending_cells"]),
         Case(groupBy: [.model], filters: [.status: "error"], tables: ["events"]),
     ]
 
@@ -81,16 +82,16 @@ struct NarrowFamilyTests {
         var query = Self.query(groupBy: [.model])
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:00:00Z")!)
         let sql = PostgresUsageReader.latencySQL(query, metric: .ttft).sql
-        #expect(Self.tables(sql) == Self.byModel.union(["sketch_minute", "events"]))
+        #expect(Self.tables(sql) == Self.byModel.union(["sketch_minute_folded", "events"]))
         // A range shorter than an hour has no packed middle.
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:50:00Z")!)
-        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_minute", "events"])
+        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_minute_folded", "sketch_pending_cells", "events"])
     }
 
     /// Day buckets cannot come from weeks: the narrow family is read at day and hour level.
     @Test func dailyBucketsSkipTheWeekLevel() {
         let sql = PostgresUsageReader.usageSQL(Self.query(groupBy: [.feature], interval: .day), includeCache: true).sql
-        #expect(Self.tables(sql) == ["rollup_feature_model_day", "rollup_feature_model_hour"])
+        #expect(Self.tables(sql) == ["rollup_feature_model_day_folded", "rollup_feature_model_hour_folded", "rollup_usage_pending_cells"])
     }
 }
 

@@ -92,7 +92,7 @@ struct QueryPlanTests {
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let now = from + (to - from) * Double.random(in: -0.2..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let levels: [Resolution] = seed % 2 == 0 ? [.minute, .hour, .day] : [.minute, .hour, .day, .week]
+        let levels: [Resolution] = [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.hour, .day]][seed % 3]
         let segments = QueryPlan.segments(range, levels: levels, subtractive: true, now: Date(timeIntervalSince1970: now))
         let additive = QueryPlan.segments(range, levels: levels)
         #expect(segments.count <= additive.count + 8)
@@ -108,6 +108,26 @@ struct QueryPlanTests {
         for t in probes {
             let counted = segments.reduce(0) { $0 + ($1.from.timeIntervalSince1970 <= t && t < $1.to.timeIntervalSince1970 ? $1.sign : 0) }
             #expect(counted == (from <= t && t < to ? 1 : 0), "instant \(t) in \(from)..<\(to)")
+        }
+        // The pending cells, read once over the rollup coverage, count as the rollup segments count them.
+        let coverage = QueryPlan.rollupCoverage(segments)
+        #expect(coverage.allSatisfy { $0.sign != 0 && $0.from < $0.to })
+        #expect(zip(coverage, coverage.dropFirst()).allSatisfy { $0.to < $1.from || ($0.to == $1.from && $0.sign != $1.sign) })
+        let signAt = { (pieces: [Segment], t: Double) in
+            pieces.reduce(0) { $0 + ($1.resolution != .raw && $1.from.timeIntervalSince1970 <= t && t < $1.to.timeIntervalSince1970 ? $1.sign : 0) }
+        }
+        for t in probes {
+            let minute = (t / 60).rounded(.down) * 60
+            #expect(signAt(coverage, minute) == signAt(segments, minute), "minute \(minute) in \(from)..<\(to)")
+        }
+    }
+
+    /// Thirty days ending on the hour, by subtraction or not: the pending cells are read once, over the range.
+    @Test func rollupCoverageOfAThirtyDayRangeIsTheRange() {
+        let range = Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z")
+        for subtractive in [false, true] {
+            let segments = QueryPlan.segments(range, levels: [.minute, .hour, .day, .week], subtractive: subtractive, now: range.to)
+            #expect(QueryPlan.rollupCoverage(segments) == [Segment(resolution: .minute, from: range.from, to: range.to)])
         }
     }
 
