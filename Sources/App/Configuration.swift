@@ -30,6 +30,9 @@ public struct Configuration: Sendable, Equatable {
     public var idleTimeoutSeconds = 60
     /// How long start-up waits for the database before giving up with a clear error.
     public var databaseWaitSeconds = 30
+    /// Off only to measure what the rollups cost ingest: events are stored but no rollup counts them,
+    /// so the analytics endpoints miss them.
+    public var rollupsAtIngest = true
     /// How often delta rows of per-user rollups and latency sketches are folded (RollupCompactor).
     public var compactionIntervalSeconds = 10
     /// Raw events (and their texts and dedup ids) older than this many days are dropped, and ingest
@@ -164,6 +167,10 @@ public struct Configuration: Sendable, Equatable {
         },
         Setting(flag: "--auth-failures-per-minute", env: "TOKENMETER_AUTH_FAILURES_PER_MINUTE", help: "failed authentications per address and minute before 429 (default 30; 0 = off)") { c, v in
             c.authFailuresPerMinute = try integer("TOKENMETER_AUTH_FAILURES_PER_MINUTE", v, in: 0...1_000_000)
+        },
+        Setting(flag: "--rollups-at-ingest", env: "TOKENMETER_ROLLUPS_AT_INGEST", help: "maintain rollups at ingest: true or false (default true; false only to measure their cost)") { c, v in
+            guard let flag = Bool(v) else { throw ConfigurationError(description: "TOKENMETER_ROLLUPS_AT_INGEST must be true or false") }
+            c.rollupsAtIngest = flag
         },
         Setting(flag: "--compaction-interval-seconds", env: "TOKENMETER_COMPACTION_INTERVAL_SECONDS", help: "how often rollup deltas are folded (default 10)") { c, v in
             c.compactionIntervalSeconds = try integer("TOKENMETER_COMPACTION_INTERVAL_SECONDS", v, in: 1...3600)

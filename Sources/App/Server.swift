@@ -54,7 +54,7 @@ public final class Server: Sendable {
         var committerConfiguration = GroupCommitter.Configuration()
         committerConfiguration.writerThreads = configuration.writerThreads
         committerConfiguration.maxQueuedEvents = configuration.maxQueuedEvents
-        committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool), configuration: committerConfiguration,
+        committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool, rollups: configuration.rollupsAtIngest), configuration: committerConfiguration,
                                    logger: logger.with(label: "ingest"), metrics: metrics)
         maintenancePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
         let compactor = RollupCompactor(pool: maintenancePool)

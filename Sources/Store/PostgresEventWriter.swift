@@ -14,9 +14,13 @@ import TokenmeterCore
 /// and written once, which is most of Postgres's work per event.
 public final class PostgresEventWriter: EventWriter {
     private let pool: PostgresPool
+    /// Off only to measure what maintaining the rollups costs ingest (`bench/ingest --compare-rollups`):
+    /// the events are stored, but no rollup, per-user or sketch cell counts them.
+    private let rollups: Bool
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, rollups: Bool = true) {
         self.pool = pool
+        self.rollups = rollups
     }
 
     static let eventColumns = [
@@ -102,6 +106,7 @@ public final class PostgresEventWriter: EventWriter {
                         }
                         _ = try tx.query(PostgresQuery(sql: "EXECUTE tm_insert_texts", binds: []))
                     }
+                    if !rollups { return fresh.count }
                     let rollup = BatchRollup(fresh)
                     try PostgresEventWriter.copy(rollup.usagePendingRows, into: "rollup_usage_pending", columns: PostgresEventWriter.pendingUsageColumns, tx)
                     try PostgresEventWriter.copy(rollup.userPendingRows, into: "rollup_user_pending", columns: PostgresEventWriter.pendingUserColumns, tx)

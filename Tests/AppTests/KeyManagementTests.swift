@@ -55,7 +55,7 @@ struct KeyManagementTests {
 
     @Test func unknownAmbiguousAndMalformedIds() throws {
         let first = "abcdef" + String(repeating: "0", count: 57) + "1", second = "abcdef" + String(repeating: "0", count: 57) + "2"
-        try server.sql("""
+        _ = try server.sql("""
             INSERT INTO api_keys (key_hash, project_id, kind, key_prefix)
             SELECT h, id, 'read', p FROM projects, (VALUES ('\(first)', 'tm_read_x'), ('\(second)', 'tm_read_y')) AS v (h, p) WHERE name = 'test'
             """)
