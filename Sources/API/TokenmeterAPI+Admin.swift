@@ -9,11 +9,13 @@ public struct AdminDependencies: Sendable {
     public var token: String
     public var keys: any KeyAdministration
     public var settings: any TextPolicyAdministration
+    public var retention: any RetentionAdministration
 
-    public init(token: String, keys: any KeyAdministration, settings: any TextPolicyAdministration) {
+    public init(token: String, keys: any KeyAdministration, settings: any TextPolicyAdministration, retention: any RetentionAdministration) {
         self.token = token
         self.keys = keys
         self.settings = settings
+        self.retention = retention
     }
 }
 
@@ -80,20 +82,23 @@ extension TokenmeterAPI {
                 let name = parameter ?? ""
                 var storeText: Bool?
                 var redact: Set<RedactionKind>?
+                var retention: Int??
                 if request.method == "PUT" {
-                    let body = try AdminBody(request, allowed: ["store_text", "redact"])
-                    (storeText, redact) = (try body.storeText(), try body.redact())
+                    let body = try AdminBody(request, allowed: ["store_text", "redact", "raw_retention_days"])
+                    (storeText, redact, retention) = (try body.storeText(), try body.redact(), try body.rawRetentionDays())
                 }
+                let absent = APIError.notFound("there is no project \(name.prefix(128))")
+                if let retention, try !admin.retention.setRawRetentionDays(projectNamed: name, days: retention) { throw absent }
                 // Without a body this only reads: an update that sets nothing returns the current values.
-                guard let policy = try admin.settings.update(projectNamed: name, storeText: storeText, redact: redact) else {
-                    throw APIError.notFound("there is no project \(name.prefix(128))")
-                }
+                guard let policy = try admin.settings.update(projectNamed: name, storeText: storeText, redact: redact),
+                      let days = try admin.retention.rawRetentionDays(projectNamed: name) else { throw absent }
                 return json(200) { w in
                     w.key("project"); w.string(name)
                     w.key("store_text"); w.bool(policy.storeText)
                     w.key("redact"); w.beginArray()
                     for kind in policy.redactor.kinds.sorted() { w.string(kind.rawValue) }
                     w.endArray()
+                    w.key("raw_retention_days"); if let days { w.int(Int64(days)) } else { w.null() }
                 }
             }
         } catch let error as KeyAdministrationError {
@@ -156,6 +161,16 @@ struct AdminBody {
             throw APIError.badRequest("grace_seconds must be an integer in 0...31536000", field: "grace_seconds")
         }
         return .seconds(seconds)
+    }
+
+    /// Absent: keep; null: the server's retention; else 1–3650 days (as `projects settings` takes).
+    func rawRetentionDays() throws -> Int?? {
+        guard let value = object["raw_retention_days"] else { return nil }
+        if value == .null { return .some(nil) }
+        guard let days = value.int64Value, (1...3650).contains(days) else {
+            throw APIError.badRequest("raw_retention_days must be null (the server's) or a number of days from 1 to 3650", field: "raw_retention_days")
+        }
+        return .some(Int(days))
     }
 
     func storeText() throws -> Bool? {

@@ -90,7 +90,7 @@ public final class Server: Sendable {
             priceOverrides: overrides, executor: executor, metrics: metrics, logger: logger.with(label: "api"),
             version: Server.version, isReady: { readPool.checkHealth() },
             textPolicies: ProjectTextPolicies(repository: settings))
-        dependencies.admin = configuration.adminToken.map { AdminDependencies(token: $0, keys: keys, settings: settings) }
+        dependencies.admin = configuration.adminToken.map { AdminDependencies(token: $0, keys: keys, settings: settings, retention: PostgresRetentionSettings(pool: readPool)) }
         // Log texts are written by the query threads, one connection each at most, so the read pool
         // (sized to those threads) cannot run dry under them.
         dependencies.otlp = OTLPDependencies(options: OTLPMappingOptions(limits: limits, featureAttribute: configuration.otlpFeatureAttribute),

@@ -3,7 +3,7 @@ import TokenmeterCore
 
 /// Per-project raw-event retention (`project_settings.raw_retention_days`, migration 0011), applied
 /// by `StorageMaintainer`. nil means the server's retention.
-public final class PostgresRetentionSettings: Sendable {
+public final class PostgresRetentionSettings: RetentionAdministration {
     private let pool: PostgresPool
 
     public init(pool: PostgresPool) {
@@ -42,5 +42,14 @@ public final class PostgresRetentionSettings: Sendable {
                 return !result.rows.isEmpty
             }
         }
+    }
+
+    public func rawRetentionDays(projectNamed name: String) throws -> Int?? {
+        let setting = try rawRetention(projectNamed: name)
+        return setting.exists ? .some(setting.rawRetentionDays) : nil
+    }
+
+    public func setRawRetentionDays(projectNamed name: String, days: Int?) throws -> Bool {
+        try setRawRetention(projectNamed: name, days: days)
     }
 }

@@ -67,16 +67,28 @@ struct AdminAPITests {
     @Test func projectSettings() throws {
         let shown = try send("GET", "/v1/admin/projects/test/settings")
         #expect(shown.status == 200)
-        #expect(shown.json == (try JSONParser.parse(Array(#"{"project":"test","store_text":true,"redact":["card","email","iban","phone","secret"]}"#.utf8))))
+        #expect(shown.json == (try JSONParser.parse(Array(#"{"project":"test","store_text":true,"redact":["card","email","iban","phone","secret"],"raw_retention_days":null}"#.utf8))))
         let changed = try send("PUT", "/v1/admin/projects/test/settings", #"{"store_text":false,"redact":["email"]}"#)
-        #expect(changed.json == (try JSONParser.parse(Array(#"{"project":"test","store_text":false,"redact":["email"]}"#.utf8))))
+        #expect(changed.json == (try JSONParser.parse(Array(#"{"project":"test","store_text":false,"redact":["email"],"raw_retention_days":null}"#.utf8))))
         #expect(try send("GET", "/v1/admin/projects/absent/settings").status == 404)
-        for (body, field) in [(#"{"redact":["emails"]}"#, "redact"), (#"{"store_text":"no"}"#, "store_text"), (#"{"colour":1}"#, "colour"), ("[]", "body")] {
+        #expect(try send("PUT", "/v1/admin/projects/absent/settings", #"{"raw_retention_days":7}"#).status == 404)
+        for (body, field) in [(#"{"redact":["emails"]}"#, "redact"), (#"{"store_text":"no"}"#, "store_text"), (#"{"colour":1}"#, "colour"), ("[]", "body"),
+                              (#"{"raw_retention_days":0}"#, "raw_retention_days"), (#"{"raw_retention_days":"7"}"#, "raw_retention_days"),
+                              (#"{"raw_retention_days":3651}"#, "raw_retention_days"), (#"{"raw_retention_days":1.5}"#, "raw_retention_days")] {
             let response = try send("PUT", "/v1/admin/projects/test/settings", body)
             #expect(response.status == 400, "\(body)")
             guard case .object(let error)? = object(response)?["error"] else { Issue.record("no error body"); continue }
             #expect(error["field"] == .string(field), "\(body)")
         }
+        // Raw retention: set alone (the text policy stays), seen by the CLI and the storage maintainer's
+        // source (project_settings), and back to the server's with null.
+        let retained = try send("PUT", "/v1/admin/projects/test/settings", #"{"raw_retention_days":7}"#)
+        #expect(retained.json == (try JSONParser.parse(Array(#"{"project":"test","store_text":false,"redact":["email"],"raw_retention_days":7}"#.utf8))))
+        #expect(try server.sqlValue("SELECT raw_retention_days::text FROM project_settings s JOIN projects p ON p.id = s.project_id WHERE p.name = 'test'") == "7")
+        #expect(try server.runBinary(["projects", "settings", "test"]).stdout.contains("raw_retention_days\t7"))
+        let reset = try send("PUT", "/v1/admin/projects/test/settings", #"{"raw_retention_days":null}"#)
+        #expect(object(reset)?["raw_retention_days"] == .null)
+        #expect(try send("GET", "/v1/admin/projects/test/settings").json?["raw_retention_days"] == .null)
     }
 
     @Test func badRequests() throws {

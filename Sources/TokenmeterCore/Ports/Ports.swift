@@ -121,6 +121,15 @@ public enum KeyAdministrationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Per-project raw-event retention for administrators (the rollups keep the server's retention).
+public protocol RetentionAdministration: Sendable {
+    /// The project's raw retention in days, `.some(nil)` when it follows the server's; nil when there
+    /// is no such project.
+    func rawRetentionDays(projectNamed name: String) throws -> Int??
+    /// Sets the project's raw retention (nil: back to the server's); false when there is no such project.
+    func setRawRetentionDays(projectNamed name: String, days: Int?) throws -> Bool
+}
+
 /// Per-project privacy settings for administrators.
 public protocol TextPolicyAdministration: Sendable {
     /// Sets what is given (nil keeps the current value); nil when there is no such project.
