@@ -49,10 +49,15 @@ struct PendingRollup: Sendable {
                 DELETE FROM \(pendingTable) WHERE id IN (SELECT id FROM \(pendingTable) ORDER BY id LIMIT $1) RETURNING *
             )
             """,
+            // The cells of one batch's row are distinct, but batches repeat each other's keys (a
+            // busy user or sketch bucket appears in every batch): summing them once per key first
+            // leaves every target a few thousand rows to group instead of ~one per event. Grouping
+            // the raw cells per target took 9 of 9.5 s for 400k events' per-user and sketch cells.
             """
-            cells AS (
-                SELECT m.project_id, m.bucket, \(columns.map { "u.\($0)" }.joined(separator: ", "))
+            base AS (
+                SELECT m.project_id, m.bucket, \(keys.map { "u.\($0)" }.joined(separator: ", ")), \(aggregates.map { "sum(u.\($0))::\(Self.type(of: $0)) AS \($0)" }.joined(separator: ", "))
                 FROM moved m CROSS JOIN LATERAL unnest(\(columns.map { "m.\($0)" }.joined(separator: ", "))) AS u (\(columns.joined(separator: ", ")))
+                GROUP BY \((1...(keys.count + 2)).map(String.init).joined(separator: ", "))
             )
             """,
         ]
@@ -68,7 +73,7 @@ struct PendingRollup: Sendable {
                 fold_\(table) AS (
                     INSERT INTO \(table) AS r (\((keyColumns + aggregates).joined(separator: ", ")))
                     SELECT project_id, \(bucket), \(keys.joined(separator: ", ")), \(aggregates.map { "sum(\($0))" }.joined(separator: ", "))
-                    FROM cells
+                    FROM base
                     GROUP BY \(positions) ORDER BY \(positions)
                     ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE
                     SET \(aggregates.map { "\($0) = r.\($0) + EXCLUDED.\($0)" }.joined(separator: ", "))
@@ -78,7 +83,16 @@ struct PendingRollup: Sendable {
         return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS moved FROM moved"
     }
 
-    /// Upserts the moved cells into a packed sketch table: one row per bucket and key with the cells'
+    /// The column type of an aggregate in every pending and folded table: money in picodollars is
+    /// numeric, millisecond sums are double precision, counts are bigint. `sum()` of a bigint answers
+    /// numeric, which is several times slower to sum again, so `base` casts back.
+    static func type(of aggregate: String) -> String {
+        if aggregate.hasSuffix("_pico") { return "numeric" }
+        if aggregate.hasSuffix("_ms") { return "double precision" }
+        return "bigint"
+    }
+
+    /// Upserts the moved cells (summed per key in `base`) into a packed sketch table: one row per bucket and key with the cells'
     /// sketch buckets as sorted arrays; an existing row's arrays are merged (`tm_sketch_add`).
     static func packedFold(table: String, bucket: String, keyColumns: [String], packed: PackedSketch) -> String {
         let positions = (1...keyColumns.count).map(String.init).joined(separator: ", ")
@@ -88,7 +102,7 @@ struct PendingRollup: Sendable {
             fold_\(table) AS (
                 INSERT INTO \(table) AS r (\((keyColumns + [index, count]).joined(separator: ", ")))
                 SELECT \(keyColumns.joined(separator: ", ")), array_agg(\(index) ORDER BY \(index)), array_agg(\(count) ORDER BY \(index))
-                FROM (SELECT \(inner), \(index), sum(\(count))::bigint AS \(count) FROM cells GROUP BY \(positions), \(index)) AS c
+                FROM (SELECT \(inner), \(index), sum(\(count))::bigint AS \(count) FROM base GROUP BY \(positions), \(index)) AS c
                 GROUP BY \(positions) ORDER BY \(positions)
                 ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE
                 SET (\(index), \(count)) = (SELECT m.idx, m.count FROM tm_sketch_add(r.\(index), r.\(count), EXCLUDED.\(index), EXCLUDED.\(count)) AS m)

@@ -44,6 +44,8 @@ public final class RollupCompactor: Sendable {
                     let locked = try tx.query(PostgresQuery(sql: "SELECT pg_try_advisory_xact_lock($1) AS locked",
                                                             binds: [.int(RollupCompactor.advisoryLockKey)]))
                     guard try locked.rows.first?.decode(Bool.self, column: "locked") == true else { return Pass(ran: false) }
+                    // One session folds at a time; its grouping of ~a million cells fits in memory.
+                    try tx.execute("SET LOCAL work_mem = '64MB'")
                     var pass = Pass()
                     for (_, sql) in RollupCompactor.foldSQLs {
                         let result = try tx.query(PostgresQuery(sql: sql, binds: [.int(Int64(rowsPerPass))]))

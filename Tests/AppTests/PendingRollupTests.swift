@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import Store
+@testable import Store
 import Synchronization
 import Testing
 import TokenmeterCore
@@ -168,6 +168,25 @@ struct PendingRollupTests {
 
     private func count(_ table: String) throws -> Int {
         try server.sql("SELECT count(*) AS n FROM \(table)").rows[0].decode(Int.self, column: "n")
+    }
+
+    /// The fold sums each key's cells once and casts the sums back to the column types it reads
+    /// them from; every pending and folded table must have exactly those types.
+    @Test func foldCastsMatchTheTables() throws {
+        for family in PendingRollup.all {
+            for table in [family.pendingTable] + family.foldTargets.map(\.table) {
+                let columns = try server.sqlRows("""
+                    SELECT column_name, CASE WHEN data_type = 'ARRAY' THEN ltrim(udt_name, '_') ELSE data_type END AS type
+                    FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1
+                    """, [.text(table)])
+                let types = Dictionary(uniqueKeysWithValues: columns.compactMap { row in (row["column_name"] ?? nil).map { ($0, (row["type"] ?? nil) ?? "") } })
+                #expect(!types.isEmpty, "\(table)")
+                for aggregate in family.aggregates {
+                    let expected = ["bigint": ["bigint", "int8"], "numeric": ["numeric"], "double precision": ["double precision", "float8"]][PendingRollup.type(of: aggregate)] ?? []
+                    #expect(expected.contains(types[aggregate] ?? "missing"), "\(table).\(aggregate): \(types[aggregate] ?? "missing")")
+                }
+            }
+        }
     }
 
     @Test func foldingKeepsEveryFigureAndNeverDoubleCounts() throws {
