@@ -43,6 +43,9 @@ final class AlertEvaluator: Sendable {
     /// which is most of a round's work when done every minute (the detector's own advice).
     private let history = MinuteHistory()
     private let calibrations = Mutex<[Scope: (hour: Int, calibration: SpendCalibration)]>([:])
+    /// Trace norms per project and the hour they were computed for: a week of traces moves little
+    /// in an hour, and grouping it every 10 s would be most of a round.
+    private let traceNorms = Mutex<[Int64: (hour: Int, norms: [String: TraceNorm])]>([:])
 
     /// "tm_alrt" in ASCII; any constant shared by every instance.
     static let advisoryLockKey: Int64 = 0x746D_5F61_6C72_74
@@ -102,6 +105,15 @@ final class AlertEvaluator: Sendable {
         return round
     }
 
+    /// The project's trace norms for the hour of `watermark`, computed at most once an hour.
+    private func norms(project: ProjectID, watermark: Date, on tx: PostgresConnection) throws -> [String: TraceNorm] {
+        let hour = Int((watermark.timeIntervalSince1970 / 3600).rounded(.down))
+        if let cached = traceNorms.withLock({ $0[project.rawValue] }), cached.hour == hour { return cached.norms }
+        let norms = try signals.traceNorms(project: project, watermark: watermark, on: tx)
+        traceNorms.withLock { $0[project.rawValue] = (hour, norms) }
+        return norms
+    }
+
     /// Every detector's answers for one project at `watermark` (the fast rules' raw window ends
     /// at `fresh`).
     func evaluations(project: ProjectID, watermark: Date, fresh: Date, previous: [String: AlertInstance],
@@ -126,8 +138,11 @@ final class AlertEvaluator: Sendable {
                                                      threshold: expensive.threshold, on: tx)
         evaluations += ExpensiveRequest.evaluate(requests, scopes: [scope], parameters: expensive, now: watermark)
         let runaway = settings.runawayTrace
-        for trace in try signals.traces(project: project, watermark: watermark, on: tx) {
-            evaluations.append(RunawayTrace.evaluate(trace, parameters: runaway, now: watermark))
+        let traces = try signals.traces(project: project, watermark: watermark, on: tx)
+        let norms = traces.isEmpty ? [:] : try norms(project: project, watermark: watermark, on: tx)
+        for trace in traces {
+            let norm = norms[trace.scope.labels["feature"] ?? ""] ?? TraceNorm()
+            evaluations.append(RunawayTrace.evaluate(trace, norm: norm, parameters: runaway, now: watermark))
         }
         let projectAlerts = previous.values.filter { $0.key.scope.project == project }
         evaluations += RunawayFeature.evaluate(Array(projectAlerts), parameters: settings.runawayFeature, now: watermark)

@@ -27,6 +27,11 @@ public struct AlertSignalReader: Sendable {
     public var traceMinimumSteps = 10
     /// At most this many traces per project and round (the busiest).
     public var traceLimit = 200
+    /// A feature's trace norm (p99 steps, p95 cost) comes from its traces of this many days
+    /// before the last hour (a trace still running must not pull its own norm up)...
+    public var traceNormDays: Double = 7
+    /// ...and only once it has this many of them: fewer say little about its p99.
+    public var traceNormMinimumTraces = 20
 
     public init(historyMinutes: Int = 15 * Minutes.perDay) {
         self.historyMinutes = historyMinutes
@@ -260,5 +265,30 @@ public struct AlertSignalReader: Sendable {
             traces[id] = trace
         }
         return traces.values.sorted { $0.traceID < $1.traceID }
+    }
+
+    /// What is normal for each feature's agent traces (keyed by feature, '' for traces without
+    /// one): the p99 of their step counts and the p95 of their cost. A trace is grouped under
+    /// each feature its steps name.
+    public func traceNorms(project: ProjectID, watermark: Date, on connection: PostgresConnection) throws -> [String: TraceNorm] {
+        let end = watermark.addingTimeInterval(-3600)
+        let rows = try connection.query("""
+            WITH traces AS (
+                SELECT coalesce(feature, '') AS feature, trace_id, count(*) AS steps, coalesce(sum(cost_pico), 0) AS cost_pico
+                FROM events
+                WHERE project_id = \(project.rawValue) AND trace_id IS NOT NULL
+                  AND ts >= \(end.addingTimeInterval(-traceNormDays * 86_400)) AND ts < \(end)
+                GROUP BY 1, 2)
+            SELECT feature, percentile_disc(0.99) WITHIN GROUP (ORDER BY steps) AS p99_steps,
+                   percentile_disc(0.95) WITHIN GROUP (ORDER BY cost_pico)::bigint AS p95_cost_pico
+            FROM traces GROUP BY feature HAVING count(*) >= \(Int64(traceNormMinimumTraces))
+            """).rows
+        var norms: [String: TraceNorm] = [:]
+        for row in rows {
+            norms[try row.decode(String.self, column: "feature")] = TraceNorm(
+                p99Steps: Double(try row.decode(Int64.self, column: "p99_steps")),
+                p95Cost: Money(picodollars: try row.decode(Int64.self, column: "p95_cost_pico")))
+        }
+        return norms
     }
 }
