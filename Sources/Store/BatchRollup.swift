@@ -78,17 +78,18 @@ struct BatchRollup {
             if let ttft = e.ttftMs { ttftSumMs += ttft; ttftCount += 1 }
         }
 
-        /// The columns of `PostgresEventWriter.rollupAggregates`, in its order, as COPY text.
-        var usageFields: [String] {
-            userFields + [String(latencySumMs), String(latencyCount), String(cacheSavingsPico), String(missCalls),
-                          String(missPricedCalls), String(missCostPico), String(ttftSumMs), String(ttftCount)]
-        }
+        /// The columns of `PostgresEventWriter.userAggregates`, in its order, as array elements.
+        static let userColumns: [@Sendable (Sums) -> String] = [
+            { String($0.calls) }, { String($0.tokensIn) }, { String($0.tokensOut) }, { String($0.cachedTokens) },
+            { String($0.cacheWriteTokens) }, { String($0.costPico) }, { String($0.unpricedCalls) }, { String($0.errors) },
+            { String($0.retries) }, { String($0.fallbacks) }, { String($0.cacheHits) },
+        ]
 
-        /// The columns of `PostgresEventWriter.userAggregates`, in its order.
-        var userFields: [String] {
-            [String(calls), String(tokensIn), String(tokensOut), String(cachedTokens), String(cacheWriteTokens), String(costPico),
-             String(unpricedCalls), String(errors), String(retries), String(fallbacks), String(cacheHits)]
-        }
+        /// The columns of `PostgresEventWriter.rollupAggregates`, in its order.
+        static let usageColumns: [@Sendable (Sums) -> String] = userColumns + [
+            { String($0.latencySumMs) }, { String($0.latencyCount) }, { String($0.cacheSavingsPico) }, { String($0.missCalls) },
+            { String($0.missPricedCalls) }, { String($0.missCostPico) }, { String($0.ttftSumMs) }, { String($0.ttftCount) },
+        ]
     }
 
     /// Cells of one family (every key holds its project and bucket): the sums of each key, and per pending row (project, bucket) the keys in
@@ -103,14 +104,23 @@ struct BatchRollup {
         }
 
         /// One COPY row per pending row: project_id, bucket, then one array literal per column of
-        /// `textColumns` (quoted) and of `numberColumns`.
-        func rows(textColumns: (Key) -> [String], numberColumns: (Key, Value) -> [String]) -> [[String?]] {
+        /// `textColumns` (quoted) and of `numberColumns`, built column by column from the row's cells
+        /// (no per-cell arrays: this runs for every ingested event).
+        func rows(textColumns: [(Key) -> String], numberColumns: [(Key, Value) -> String]) -> [[String?]] {
             order.map { row, keys in
+                let cells = keys.map { ($0, values[$0]!) }
                 var out: [String?] = [String(row.project), Timestamp.rfc3339(Date(timeIntervalSince1970: Double(row.bucket)))]
-                let keyFields = keys.map(textColumns)
-                let valueFields = keys.map { numberColumns($0, values[$0]!) }
-                for column in 0..<(keyFields.first?.count ?? 0) { out.append(BatchRollup.textArray(keyFields.map { $0[column] })) }
-                for column in 0..<(valueFields.first?.count ?? 0) { out.append(BatchRollup.plainArray(valueFields.map { $0[column] })) }
+                out.reserveCapacity(2 + textColumns.count + numberColumns.count)
+                for column in textColumns { out.append(BatchRollup.textArray(cells.map { column($0.0) })) }
+                for column in numberColumns {
+                    var literal = "{"
+                    literal.reserveCapacity(cells.count * 6 + 2)
+                    for (i, cell) in cells.enumerated() {
+                        if i > 0 { literal += "," }
+                        literal += column(cell.0, cell.1)
+                    }
+                    out.append(literal + "}")
+                }
                 return out
             }
         }
@@ -157,17 +167,18 @@ struct BatchRollup {
     // MARK: - Rows for COPY into the pending tables (columns as in `PendingRollup`)
 
     var usagePendingRows: [[String?]] {
-        usage.rows(textColumns: { [$0.feature, $0.model, $0.provider, $0.environment, $0.status, $0.stepType] },
-                   numberColumns: { $1.usageFields })
+        usage.rows(textColumns: [{ $0.feature }, { $0.model }, { $0.provider }, { $0.environment }, { $0.status }, { $0.stepType }],
+                   numberColumns: Sums.usageColumns.map { column in { column($1) } })
     }
 
     var userPendingRows: [[String?]] {
-        users.rows(textColumns: { [$0.user, $0.feature, $0.model, $0.environment] }, numberColumns: { $1.userFields })
+        users.rows(textColumns: [{ $0.user }, { $0.feature }, { $0.model }, { $0.environment }],
+                   numberColumns: Sums.userColumns.map { column in { column($1) } })
     }
 
     var sketchPendingRows: [[String?]] {
-        sketches.rows(textColumns: { [$0.feature, $0.model, $0.provider, $0.environment] },
-                      numberColumns: { [String($0.metric), String($0.index), String($1)] })
+        sketches.rows(textColumns: [{ $0.feature }, { $0.model }, { $0.provider }, { $0.environment }],
+                      numberColumns: [{ key, _ in String(key.metric) }, { key, _ in String(key.index) }, { _, count in String(count) }])
     }
 
     /// A Postgres array literal of strings, every element quoted (so '' and NULL-like words stay text).
