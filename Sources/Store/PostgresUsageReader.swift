@@ -33,7 +33,7 @@ public final class PostgresUsageReader: UsageReader {
         var pending: String
         var dimensions: Set<UsageDimension>
         /// The hour, day and week tables hold packed sketches (migration 0013): one row per bucket and
-        /// group with the sketch as arrays, read without the pending rows (see `packedLatencySQL`).
+        /// group with the sketch as arrays (see `packedLatencyPieces`).
         var packed = false
         var levels: [Resolution] { tables.keys.sorted() }
 
