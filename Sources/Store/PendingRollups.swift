@@ -136,7 +136,9 @@ struct PendingRollup: Sendable {
         foldedTables: [("minute", "rollup_minute_folded"), ("hour", "rollup_hour_folded"), ("day", "rollup_day_folded")],
         keys: PostgresEventWriter.rollupKeys,
         aggregates: PostgresEventWriter.rollupAggregates.map(\.0),
-        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"])])
+        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"]),
+                         NarrowFamily(prefix: "rollup_by_feature", keys: ["feature"]),
+                         NarrowFamily(prefix: "rollup_by_model", keys: ["model"])])
 
     static let all = [usage, users, sketches]
 

@@ -86,12 +86,14 @@ extension RunningServer {
                         raw: "SELECT project_id, date_trunc('\(level)', ts, 'UTC'), \(userKeys), \(counters) FROM events GROUP BY 1, 2, 3, 4, 5, 6",
                         stored: "SELECT project_id, bucket, user_id, feature, model, environment, \(counterColumns) FROM rollup_user_\(level) GROUP BY 1, 2, 3, 4, 5, 6")
         }
-        // The narrow families of migration 0010, at hour, day and week (ISO weeks in UTC).
+        // The narrow families of migrations 0010 and 0014, at hour, day and week (ISO weeks in UTC).
         let narrow: [(prefix: String, rawKeys: String, storedKeys: String, raw: String, stored: String, sketch: Bool)] = [
             ("rollup_feature_model", "coalesce(feature, ''), coalesce(model, '')", "feature, model",
              "\(counters), count(latency_ms), count(ttft_ms), coalesce(sum(cache_savings_pico), 0)",
              "\(counterColumns), sum(latency_count), sum(ttft_count), sum(cache_savings_pico)", false),
             ("rollup_by_user", "coalesce(user_id, '')", "user_id", counters, counterColumns, false),
+            ("rollup_by_feature", "coalesce(feature, '')", "feature", counters, counterColumns, false),
+            ("rollup_by_model", "coalesce(model, '')", "model", counters, counterColumns, false),
             ("sketch_by_model", "coalesce(model, '')", "model", "", "", true),
             ("sketch_by_feature", "coalesce(feature, '')", "feature", "", "", true),
         ]
@@ -107,7 +109,7 @@ extension RunningServer {
                                     """,
                                 stored: "SELECT project_id, bucket, \(family.storedKeys), metric, idx, sum(count) FROM \(family.prefix)_\(level) GROUP BY 1, 2, 3, 4, 5")
                 } else {
-                    let positions = family.prefix == "rollup_by_user" ? "1, 2, 3" : "1, 2, 3, 4"
+                    let positions = (1...(family.storedKeys.split(separator: ",").count + 2)).map(String.init).joined(separator: ", ")
                     try compare("\(family.prefix)_\(level)",
                                 raw: "SELECT project_id, \(bucket), \(family.rawKeys), \(family.raw) FROM events GROUP BY \(positions)",
                                 stored: "SELECT project_id, bucket, \(family.storedKeys), \(family.stored) FROM \(family.prefix)_\(level) GROUP BY \(positions)")

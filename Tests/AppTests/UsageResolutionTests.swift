@@ -69,25 +69,30 @@ struct UsageResolutionTests {
         }
         #expect(folded)
         #expect(try server.sql("SELECT count(*) AS n FROM rollup_usage_pending").rows.first?["n"] == "0")
-        // A feature filter is answered by the narrow (feature, model) family at hour, day and week
-        // level (minutes from the wide one); grouping by status only by the wide family.
-        _ = try server.sql("UPDATE rollup_feature_model_week_folded SET calls = calls + 1000000000000")
-        _ = try server.sql("UPDATE rollup_feature_model_day_folded SET calls = calls + 1000000")
-        _ = try server.sql("UPDATE rollup_feature_model_hour_folded SET calls = calls + 1000")
+        // A feature filter is answered by the narrow by-feature family at hour, day and week level
+        // (minutes from the wide one), a feature filter grouped by model by the (feature, model)
+        // family, and grouping by status only by the wide family.
+        for family in ["rollup_by_feature", "rollup_feature_model"] {
+            _ = try server.sql("UPDATE \(family)_week_folded SET calls = calls + 1000000000000")
+            _ = try server.sql("UPDATE \(family)_day_folded SET calls = calls + 1000000")
+            _ = try server.sql("UPDATE \(family)_hour_folded SET calls = calls + 1000")
+        }
         _ = try server.sql("UPDATE rollup_minute_folded SET calls = calls + 1")
         _ = try server.sql("UPDATE rollup_day_folded SET calls = calls + 1000000000")
         func calls(_ from: String, _ to: String, _ extra: String = "") throws -> Int64? {
             try server.rows("/v1/usage?from=\(from)&to=\(to)&feature=res\(extra)").map { $0.int("calls") ?? 0 }.reduce(0, +)
         }
-        #expect(try calls("2026-10-01T00:00:00Z", "2026-10-04T00:00:00Z") == 4 + 4 * 1_000_000)  // four day rows: two models on the 1st
+        #expect(try calls("2026-10-01T00:00:00Z", "2026-10-04T00:00:00Z") == 4 + 3 * 1_000_000)  // three day rows of the feature
+        #expect(try calls("2026-10-01T00:00:00Z", "2026-10-04T00:00:00Z", "&group_by=model") == 4 + 4 * 1_000_000)  // two models on the 1st
         // 13 hours cost more buckets than the day minus its 11 later (empty) hours: the day row serves.
         #expect(try calls("2026-10-03T00:00:00Z", "2026-10-03T13:00:00Z") == 1 + 1_000_000)
         // 3 hours are cheaper added than the day minus 21 hours.
         #expect(try calls("2026-10-03T10:00:00Z", "2026-10-03T13:00:00Z") == 1 + 1000)
         #expect(try calls("2026-10-03T11:00:30Z", "2026-10-03T12:01:00Z") == 1 + 1)
         #expect(try calls("2026-10-03T11:59:59.5Z", "2026-10-03T12:00:00.5Z") == 1)
-        // The ISO week of Monday 2026-09-28 holds all four calls in three (feature, model) rows.
-        #expect(try calls("2026-09-28T00:00:00Z", "2026-10-05T00:00:00Z") == 4 + 3 * 1_000_000_000_000)
+        // The ISO week of Monday 2026-09-28 holds all four calls in one feature row, three (feature, model) rows.
+        #expect(try calls("2026-09-28T00:00:00Z", "2026-10-05T00:00:00Z") == 4 + 1_000_000_000_000)
+        #expect(try calls("2026-09-28T00:00:00Z", "2026-10-05T00:00:00Z", "&group_by=model") == 4 + 3 * 1_000_000_000_000)
         #expect(try calls("2026-10-01T00:00:00Z", "2026-10-04T00:00:00Z", "&group_by=status") == 4 + 4 * 1_000_000_000)
     }
 

@@ -8,14 +8,9 @@ import Testing
 /// the raw events, so no total changes across the upgrade.
 struct UserMinuteMigrationTests {
     @Test func pendingHourRowsAreFoldedOnceAndMinutesEqualRawEvents() throws {
-        let connectionString = try TestEnvironment.freshDatabase()
-        let all = try Migrator(directory: URL(fileURLWithPath: TestEnvironment.migrationsDirectory))
-        let connection = try PostgresConnection(connectionString: connectionString)
-        defer { connection.close() }
-        _ = try Migrator(migrations: all.migrations.filter { $0.version < 12 }).migrate(connection)
-
-        let project = try connection.query(PostgresQuery(sql: "INSERT INTO projects (name) VALUES ('m12') RETURNING id", binds: []))
-            .rows[0].decode(Int64.self, column: "id")
+        let schema = try OlderSchema(before: 12, project: "m12")
+        defer { schema.connection.close() }
+        let (connection, project) = (schema.connection, schema.project)
         // Four calls, as a 0011 server stored them: raw events, and their per-user cells still pending
         // in hour buckets (10:00: ann twice, bob once; 11:00: no user).
         let calls: [(ts: String, user: String?, cost: Int64)] = [
@@ -42,13 +37,8 @@ struct UserMinuteMigrationTests {
         try pending("2026-11-20T10:00:00Z", users: #"{"ann","bob"}"#, calls: "{2,1}", costs: "{7,5}")
         try pending("2026-11-20T11:00:00Z", users: #"{""}"#, calls: "{1}", costs: "{7}")
 
-        _ = try all.migrate(connection)
-
-        func rows(_ sql: String) throws -> [String] {
-            try connection.query(PostgresQuery(sql: sql, binds: [.int(project)])).rows.map { row in
-                row.columns.map { row[$0] ?? "∅" }.joined(separator: " ")
-            }
-        }
+        _ = try schema.all.migrate(connection)
+        let rows = schema.rows
         #expect(try rows("SELECT count(*) AS n FROM rollup_user_pending WHERE project_id = $1") == ["0"])
         // Folded once at hour, day and week, exactly as the compactor of 0011 would have.
         #expect(try rows("SELECT to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') AS m, user_id, calls, cost_pico FROM rollup_user_hour_folded WHERE project_id = $1 ORDER BY 1, 2")

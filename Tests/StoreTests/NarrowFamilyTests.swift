@@ -14,7 +14,7 @@ struct NarrowFamilyTests {
 
     /// The tables a statement reads, by the names the reader uses.
     static func tables(_ sql: String) -> Set<String> {
-        let families = ["rollup_feature_model", "rollup_by_user", "rollup_user", "sketch_by_model", "sketch_by_feature", "sketch", "rollup"]
+        let families = ["rollup_feature_model", "rollup_by_feature", "rollup_by_model", "rollup_by_user", "rollup_user", "sketch_by_model", "sketch_by_feature", "sketch", "rollup"]
         let names = families.flatMap { family in ["minute", "hour", "day", "week"].map { "\(family)_\($0)_folded" } }
             + ["rollup_usage_pending_cells", "rollup_user_pending_cells", "sketch_pending_cells", "events"]
         return Set(names.filter { sql.contains("FROM \($0) ") || sql.contains("FROM \($0)\n") })
@@ -33,6 +33,10 @@ struct NarrowFamilyTests {
     static let usageCases: [Case] = [
         Case(groupBy: [.feature, .model], tables: fm),
         Case(groupBy: [.model], filters: [.feature: "f1"], tables: fm),
+        Case(groupBy: [.feature], tables: ["rollup_by_feature_week_folded", "rollup_by_feature_day_folded", "rollup_by_feature_hour_folded",
+                                           "rollup_usage_pending_cells"]),
+        Case(groupBy: [], filters: [.model: "gpt-4o"], tables: ["rollup_by_model_week_folded", "rollup_by_model_day_folded",
+                                                                 "rollup_by_model_hour_folded", "rollup_usage_pending_cells"]),
         Case(groupBy: [.feature, .provider], tables: wide),
         Case(groupBy: [.feature], filters: [.status: "error"], tables: wide),
         Case(groupBy: [.userID], tables: ["rollup_by_user_week_folded", "rollup_by_user_day_folded", "rollup_by_user_hour_folded", "rollup_user_pending_cells"]),
@@ -91,7 +95,7 @@ struct NarrowFamilyTests {
     /// Day buckets cannot come from weeks: the narrow family is read at day and hour level.
     @Test func dailyBucketsSkipTheWeekLevel() {
         let sql = PostgresUsageReader.usageSQL(Self.query(groupBy: [.feature], interval: .day), includeCache: true).sql
-        #expect(Self.tables(sql) == ["rollup_feature_model_day_folded", "rollup_feature_model_hour_folded", "rollup_usage_pending_cells"])
+        #expect(Self.tables(sql) == ["rollup_by_feature_day_folded", "rollup_by_feature_hour_folded", "rollup_usage_pending_cells"])
     }
 }
 
