@@ -128,6 +128,19 @@ struct AlertStateMachineTests {
         #expect(other.minutes(latency, .escalated) == [5])
     }
 
+    @Test func aRetryStormFillingItsWindowDoesNotEscalate() {
+        // Told at 1.06 retries per call from a 60 s window half inside the storm, critical at
+        // 2.14 a minute later: the same storm, one message. Growing 4× is news.
+        let storm = AlertKey(rule: .retryStorm, scope: Traffic.chat)
+        var run = AlertRun()
+        run.rounds(2, [Alerts.breach(storm, value: 1.06, pendingFor: 0)])
+        run.rounds(5, [Alerts.breach(storm, value: 2.14, severity: .critical, pendingFor: 0)])
+        #expect(run.kinds(storm) == [.firing])
+        run.rounds(2, [Alerts.breach(storm, value: 4.3, severity: .critical, pendingFor: 0)])
+        #expect(run.kinds(storm) == [.firing, .escalated])
+        #expect(run.minutes(storm, .escalated) == [7])
+    }
+
     @Test func aSeverityHoveringAtItsBoundaryDoesNotEscalate() {
         // Critical by a hair (value ×1.1 of the notified one): not news.
         var run = AlertRun()

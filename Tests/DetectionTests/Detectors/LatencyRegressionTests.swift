@@ -67,6 +67,45 @@ struct LatencyRegressionTests {
         #expect(finding.value == 800)
     }
 
+    /// Four weeks of minutes with sketches: `calls` a minute at ~`usual` ms (lognormal-ish
+    /// spread from a fixed pattern); in the last 15 minutes, `slowMinute` (minutes before now)
+    /// adds `slowCalls` calls at `slowMs` (one slow trace's steps), or every minute runs at
+    /// `recentFactor` × its usual latency.
+    static func sketchSeries(calls: Int = 5, usual: Double = 700, slowMinute: Int? = nil, slowCalls: Int = 6,
+                             slowMs: Double = 2600, recentFactor: Double = 1) -> MinuteSeries {
+        let since = now - 28 * Minutes.perDay
+        let spread: [Double] = [0.55, 0.7, 0.85, 1.0, 1.2, 1.45, 1.8]
+        let buckets = (since..<now).map { minute -> MinuteBucket in
+            var sketch = LatencySketch()
+            let factor = minute >= now - 15 ? recentFactor : 1
+            for i in 0..<calls { sketch.add(usual * factor * spread[(minute + i) % spread.count] * (1 + 0.05 * Traffic.noise(minute, UInt64(i)))) }
+            var count = calls
+            if let slowMinute, minute == now - slowMinute {
+                for _ in 0..<slowCalls { sketch.add(slowMs) }
+                count += slowCalls
+            }
+            return MinuteBucket(minute: minute, calls: count, latencyP95: sketch.quantile(0.95), latencySketch: sketch)
+        }
+        return MinuteSeries(scope: Traffic.chat.adding("model", "gpt-4o-mini"), since: since, buckets: buckets)
+    }
+
+    @Test func oneSlowTraceInOneMinuteIsNotARegression() {
+        // 81 calls in the window; one trace's 6 steps at 2.6 s in one minute are its top 7%,
+        // so the window's p95 is 2.6 s (> 1.5× and +500 ms) for as long as that minute is in it.
+        let series = Self.sketchSeries(slowMinute: 11)
+        let full = LatencyRegression.value(series, .latency, end: Self.now, .init()) ?? 0
+        #expect(abs(full - 2600) / 2600 < 0.02)
+        #expect(LatencyRegression.evaluate(series, now: Traffic.date(Self.now)).condition == .elevated)
+    }
+
+    @Test func aRegressionOfEveryMinuteStillFires() throws {
+        // +100% on every call: dropping the slowest minute changes nothing.
+        let finding = try #require(LatencyRegression.evaluate(Self.sketchSeries(recentFactor: 2), now: Traffic.date(Self.now)).finding)
+        #expect(finding.value >= finding.threshold)
+        // …and with one slow trace on top of it too.
+        #expect(LatencyRegression.evaluate(Self.sketchSeries(slowMinute: 3, recentFactor: 2), now: Traffic.date(Self.now)).finding != nil)
+    }
+
     @Test func mergedSketchesGiveTheExactWindowP95() throws {
         // 15 minutes of 10 calls: 14 minutes at 800 ms, one at 5000 ms. 10 of 150 calls are
         // slow, so the window p95 (rank 143) is 5000; the median of minute p95s says 800.
