@@ -40,7 +40,7 @@ extension CLI {
         defer { pool.close() }
         let settings = PostgresProjectSettings(pool: pool)
         let retentionSettings = PostgresRetentionSettings(pool: pool)
-        if let retention, try !retentionSettings.setRawRetention(projectNamed: name, days: retention) {
+        if let retention, try !retentionSettings.setRawRetentionDays(projectNamed: name, days: retention) {
             printError("tokenmeter: there is no project \"\(name)\"")
             return 1
         }
@@ -51,7 +51,7 @@ extension CLI {
         }
         print("store_text\t\(policy.storeText ? "on" : "off")")
         print("redact\t\(policy.redactor.kinds.isEmpty ? "none" : policy.redactor.kinds.sorted().map(\.rawValue).joined(separator: ","))")
-        let days = try retentionSettings.rawRetention(projectNamed: name).rawRetentionDays
+        let days = try retentionSettings.rawRetentionDays(projectNamed: name) ?? nil
         print("raw_retention_days\t\(days.map(String.init) ?? "default")")
         fflush(nil)
         return 0

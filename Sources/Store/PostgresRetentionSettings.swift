@@ -10,27 +10,19 @@ public final class PostgresRetentionSettings: RetentionAdministration {
         self.pool = pool
     }
 
-    /// What a project keeps; `exists` is false when there is no such project.
-    public struct Setting: Sendable, Equatable {
-        public var exists: Bool
-        public var rawRetentionDays: Int?
-    }
-
-    /// The project's raw retention in days (nil: the server's).
-    public func rawRetention(projectNamed name: String) throws -> Setting {
+    public func rawRetentionDays(projectNamed name: String) throws -> Int?? {
         try storage {
             try pool.withConnection { connection in
                 let result = try connection.query(PostgresQuery(sql: """
                     SELECT s.raw_retention_days FROM projects p LEFT JOIN project_settings s ON s.project_id = p.id WHERE p.name = $1
                     """, binds: [.text(name)]))
-                guard let row = result.rows.first else { return Setting(exists: false) }
-                return Setting(exists: true, rawRetentionDays: try row.decode(Int?.self, column: "raw_retention_days"))
+                guard let row = result.rows.first else { return nil }
+                return .some(try row.decode(Int?.self, column: "raw_retention_days"))
             }
         }
     }
 
-    /// Sets the project's raw retention (nil: back to the server's); false when there is no such project.
-    public func setRawRetention(projectNamed name: String, days: Int?) throws -> Bool {
+    public func setRawRetentionDays(projectNamed name: String, days: Int?) throws -> Bool {
         try storage {
             try pool.withConnection { connection in
                 let result = try connection.query(PostgresQuery(sql: """
@@ -42,14 +34,5 @@ public final class PostgresRetentionSettings: RetentionAdministration {
                 return !result.rows.isEmpty
             }
         }
-    }
-
-    public func rawRetentionDays(projectNamed name: String) throws -> Int?? {
-        let setting = try rawRetention(projectNamed: name)
-        return setting.exists ? .some(setting.rawRetentionDays) : nil
-    }
-
-    public func setRawRetentionDays(projectNamed name: String, days: Int?) throws -> Bool {
-        try setRawRetention(projectNamed: name, days: days)
     }
 }
