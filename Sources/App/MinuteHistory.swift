@@ -13,6 +13,8 @@ import TokenmeterCore
 final class MinuteHistory: Sendable {
     private struct Entry {
         var end: Int
+        /// Minutes before this one have had their sketches dropped.
+        var sketchStart: Int
         var series: [Scope: MinuteSeries]
     }
 
@@ -25,33 +27,35 @@ final class MinuteHistory: Sendable {
 
     func series(project: ProjectID, watermark: Date, reader: AlertSignalReader, on connection: PostgresConnection) throws -> [MinuteSeries] {
         let end = Minutes.of(watermark)
-        let cached = entries.withLock { $0[project.rawValue] }
-        var merged: [Scope: MinuteSeries] = [:]
-        if let cached, cached.end <= end, end - cached.end <= 60 {
+        // Taken out of the map while this round works on it, so that updating a series in place
+        // does not copy the days it holds (another reference would force a copy on write).
+        let cached = entries.withLock { $0.removeValue(forKey: project.rawValue) }
+        let sketchStart = end - reader.sketchHistoryMinutes
+        var entry: Entry
+        if var cached, cached.end <= end, end - cached.end <= 60 {
             let from = cached.end - refreshMinutes
-            let start = end - reader.historyMinutes
             let fresh = try reader.minuteSeries(project: project, watermark: watermark, loadingFrom: from, on: connection)
-            let since = fresh.first?.since ?? start
+            let since = fresh.first?.since ?? end - reader.historyMinutes
             let freshByScope = Dictionary(fresh.map { ($0.scope, $0) }, uniquingKeysWith: { a, _ in a })
-            // Sketches older than the reader loads would pile up over days of rounds: drop them.
-            let sketchStart = end - reader.sketchHistoryMinutes
             for scope in Set(cached.series.keys).union(freshByScope.keys) {
-                let old = (cached.series[scope]?.buckets(endingAt: from, length: from - start) ?? []).map { bucket in
-                    guard bucket.minute < sketchStart, bucket.latencySketch != nil || bucket.ttftSketch != nil else { return bucket }
-                    var stripped = bucket
-                    stripped.latencySketch = nil
-                    stripped.ttftSketch = nil
-                    return stripped
-                }
                 let new = freshByScope[scope]?.buckets(endingAt: end, length: end - from) ?? []
-                merged[scope] = MinuteSeries(scope: scope, since: since, buckets: old + new)
+                cached.series[scope, default: MinuteSeries(scope: scope, since: since, buckets: [])]
+                    .advance(since: since, replacingFrom: from, with: new)
+                // Sketches older than the reader loads would pile up over days of rounds.
+                cached.series[scope]?.dropSketches(from: cached.sketchStart, to: sketchStart)
             }
+            cached.end = end
+            cached.sketchStart = max(cached.sketchStart, sketchStart)
+            entry = cached
         } else {
+            var loaded: [Scope: MinuteSeries] = [:]
             for series in try reader.minuteSeries(project: project, watermark: watermark, on: connection) {
-                merged[series.scope] = series
+                loaded[series.scope] = series
             }
+            entry = Entry(end: end, sketchStart: sketchStart, series: loaded)
         }
-        entries.withLock { $0[project.rawValue] = Entry(end: end, series: merged) }
-        return merged.values.sorted { $0.scope.description < $1.scope.description }
+        let result = entry.series.values.sorted { $0.scope.description < $1.scope.description }
+        entries.withLock { $0[project.rawValue] = entry }
+        return result
     }
 }

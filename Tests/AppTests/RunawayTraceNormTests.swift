@@ -1,6 +1,8 @@
 import App
 import Foundation
 import JSON
+import Postgres
+import Store
 import Testing
 import TokenmeterCore
 
@@ -38,5 +40,41 @@ struct RunawayTraceNormTests {
         #expect(runaway.map { $0["labels"]?["trace_id"]?.stringValue } == ["loop-short"], "\(alerts)")
         let summary = runaway.first?["summary"]?.stringValue ?? ""
         #expect(summary.contains("25 steps (3.00× the feature's p99)"), "\(summary)")
+    }
+}
+
+/// Which traces a round judges for runaway loops: those still stepping (≥ 2 steps in the last
+/// 3 minutes), with ≥ 10 steps in the last 30 minutes, read with their steps of the last 6 hours.
+/// Half an hour of every trace's steps is never counted (that read 15 s a round at 20k events/s).
+struct RunawayTraceCandidateTests {
+    @Test func onlyTracesStillSteppingWithEnoughRecentSteps() throws {
+        let server = try RunningServer(configure: AlertTest.configure)
+        let now = AlertTest.pastInstant(minutesAgo: 1)
+        func steps(_ trace: String, _ secondsBefore: [Double]) -> [String] {
+            secondsBefore.enumerated().map { i, before in
+                #"{"request_id":"\#(trace)-\#(i)","trace_id":"\#(trace)","feature":"agent","model":"gpt-4o-mini","provider":"openai","#
+                    + #""tokens_in":10,"tokens_out":5,"timestamp":"\#(Timestamp.rfc3339(now.addingTimeInterval(-before)))"}"#
+            }
+        }
+        let events =
+            // 12 steps in the last 2 minutes: judged.
+            steps("live", (0..<12).map { 5 + Double($0) * 10 })
+            // 8 steps 2 hours ago and 10 in the last 22 minutes, 2 of them in the last 3: judged,
+            // and read with all 18 steps.
+            + steps("long", (0..<8).map { 7_200 + Double($0) * 30 } + (0..<10).map { 30 + Double($0) * 140 })
+            // 40 steps that stopped 5 minutes ago: no longer stepping.
+            + steps("stopped", (0..<40).map { 300 + Double($0) * 5 })
+            // Stepping now, but only 6 steps in the last 30 minutes (20 more an hour ago).
+            + steps("slow", (0..<6).map { 20 + Double($0) * 60 } + (0..<20).map { 3_600 + Double($0) * 10 })
+            // One step in the last 3 minutes, 30 before it: not stepping.
+            + steps("single", [60] + (0..<30).map { 400 + Double($0) * 10 })
+        try AlertTest.ingest(server.port, key: server.ingestKey, "[" + events.joined(separator: ",") + "]")
+
+        let connection = try PostgresConnection(connectionString: server.connectionString)
+        defer { connection.close() }
+        let traces = try AlertSignalReader().traces(project: server.project, watermark: now, on: connection)
+        #expect(traces.map(\.traceID) == ["live", "long"])
+        #expect(traces.map(\.steps.count) == [12, 18])
+        #expect(traces.allSatisfy { $0.scope.labels["feature"] == "agent" })
     }
 }

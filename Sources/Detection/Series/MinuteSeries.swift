@@ -83,8 +83,8 @@ public struct MinuteSeries: Sendable {
     /// window's totals are one subtraction. The detectors ask for tens of thousands of windows
     /// per scope and round (a week of spread calibration, each step with its own seasonal
     /// baseline); summing minute by minute made one round of a few projects take seconds.
-    private let origin: Int
-    private let running: [RunningTotals]
+    private var origin: Int
+    private var running: [RunningTotals]
 
     public init(scope: Scope, since: Int, buckets: [MinuteBucket]) {
         self.scope = scope
@@ -93,20 +93,13 @@ public struct MinuteSeries: Sendable {
         for bucket in buckets where bucket.minute >= since { byMinute[bucket.minute] = bucket }
         self.buckets = byMinute
         origin = since
-        let last = byMinute.keys.max() ?? since - 1
-        var running = [RunningTotals()]
-        running.reserveCapacity(last - since + 2)
-        var current = RunningTotals()
-        if last >= since {
-            for minute in since...last {
-                if let bucket = byMinute[minute] { current.add(bucket) }
-                running.append(current)
-            }
-        }
-        self.running = running
+        running = [RunningTotals()]
+        extendRunning(through: byMinute.keys.max() ?? since - 1)
     }
 
-    public func bucket(at minute: Int) -> MinuteBucket? { buckets[minute] }
+    public func bucket(at minute: Int) -> MinuteBucket? {
+        minute >= since ? buckets[minute] : nil
+    }
 
     /// Totals over the minutes `[end - length, end)`, or nil when any of them is before `since`.
     public func totals(endingAt end: Int, length: Int) -> WindowTotals? {
@@ -119,7 +112,55 @@ public struct MinuteSeries: Sendable {
 
     /// The buckets present in `[end - length, end)`, oldest first.
     public func buckets(endingAt end: Int, length: Int) -> [MinuteBucket] {
-        ((end - length)..<end).compactMap { buckets[$0] }
+        (max(end - length, since)..<max(end, since)).compactMap { buckets[$0] }
+    }
+
+    /// One evaluation round's update: the minutes from `from` on become `fresh` (what a new read
+    /// found there; a minute without a bucket is zero) and the history starts at `newSince`.
+    /// Costs the minutes that changed, not the days kept: rebuilding 15 days of minutes per scope
+    /// every round was most of a round's time. Storage before `since` is let go about once a day.
+    public mutating func advance(since newSince: Int, replacingFrom from: Int, with fresh: [MinuteBucket]) {
+        let cut = max(from, origin)
+        let last = origin + running.count - 2
+        if cut <= last {
+            for minute in cut...last { buckets[minute] = nil }
+        }
+        let keep = cut - origin + 1
+        if running.count > keep { running.removeLast(running.count - keep) }
+        for bucket in fresh where bucket.minute >= cut { buckets[bucket.minute] = bucket }
+        extendRunning(through: fresh.lazy.map(\.minute).filter { $0 >= cut }.max() ?? cut - 1)
+        since = newSince
+        if newSince - origin > Self.storageSlackMinutes {
+            self = MinuteSeries(scope: scope, since: newSince, buckets: Array(buckets.values))
+        }
+    }
+
+    /// Forgets the latency and TTFT sketches of the minutes in `[from, to)` (counts stay): a
+    /// history of many days keeps sketches only for its recent part.
+    public mutating func dropSketches(from: Int, to: Int) {
+        guard from < to else { return }
+        let start = max(from, origin)
+        let stop = min(to, origin + running.count - 1)
+        guard start < stop else { return }
+        for minute in start..<stop where buckets[minute]?.latencySketch != nil || buckets[minute]?.ttftSketch != nil {
+            buckets[minute]?.latencySketch = nil
+            buckets[minute]?.ttftSketch = nil
+        }
+    }
+
+    static let storageSlackMinutes = Minutes.perDay
+
+    /// Appends running totals for every minute after the last one covered, through `last`.
+    private mutating func extendRunning(through last: Int) {
+        var next = origin + running.count - 1
+        guard next <= last else { return }
+        running.reserveCapacity(last - origin + 2)
+        var current = running[running.count - 1]
+        while next <= last {
+            if let bucket = buckets[next] { current.add(bucket) }
+            running.append(current)
+            next += 1
+        }
     }
 }
 

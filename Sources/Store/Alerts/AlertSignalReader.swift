@@ -23,9 +23,16 @@ public struct AlertSignalReader: Sendable {
     public var hourlyHistoryDays = 8
     /// Traces with a step in this window are judged for runaway loops.
     public var traceWindow: TimeInterval = 30 * 60
-    /// Steps a trace needs before it is loaded at all (far below any runaway threshold).
+    /// Steps in `traceWindow` a trace needs to be judged at all (far below any runaway threshold).
     public var traceMinimumSteps = 10
-    /// At most this many traces per project and round (the busiest).
+    /// Candidates are the traces still stepping: at least `traceActiveSteps` steps in the last
+    /// `traceActiveWindow`. Counting every trace's steps over all of `traceWindow` each round read
+    /// half an hour of events a minute: 15 s and more of Postgres per round at 20k events/s.
+    /// A loop that takes a step less often than every 90 s is not found (it would need over an
+    /// hour to pass the 50-step cap).
+    public var traceActiveWindow: TimeInterval = 3 * 60
+    public var traceActiveSteps = 2
+    /// At most this many traces per project and round (the busiest of the last minutes).
     public var traceLimit = 200
     /// A feature's trace norm (p99 steps, p95 cost) comes from its traces of this many days
     /// before the last hour (a trace still running must not pull its own norm up)...
@@ -233,20 +240,21 @@ public struct AlertSignalReader: Sendable {
         }
     }
 
-    /// Agent traces with a step in the last `traceWindow`, at least `traceMinimumSteps` long, with
-    /// their steps up to `watermark`. A step's tool call counts toward "same tool, same input"
-    /// only when its input text is stored (hashed here); without it repetition cannot be told.
+    /// Agent traces still stepping (see `traceActiveWindow`) with at least `traceMinimumSteps`
+    /// steps in the last `traceWindow`, with their steps of the last 6 hours up to `watermark`. A
+    /// step's tool call counts toward "same tool, same input" only when its input text is stored
+    /// (hashed here); without it repetition cannot be told.
     public func traces(project: ProjectID, watermark: Date, on connection: PostgresConnection) throws -> [TraceView] {
         let rows = try connection.query("""
-            WITH busy AS (
+            WITH active AS (
                 SELECT trace_id FROM events
                 WHERE project_id = \(project.rawValue) AND trace_id IS NOT NULL
-                  AND ts >= \(watermark.addingTimeInterval(-traceWindow)) AND ts < \(watermark)
-                GROUP BY trace_id HAVING count(*) >= \(traceMinimumSteps)
-                ORDER BY count(*) DESC LIMIT \(traceLimit))
+                  AND ts >= \(watermark.addingTimeInterval(-traceActiveWindow)) AND ts < \(watermark)
+                GROUP BY trace_id HAVING count(*) >= \(traceActiveSteps)
+                ORDER BY count(*) DESC, trace_id LIMIT \(traceLimit))
             SELECT e.trace_id, coalesce(e.feature, '') AS feature, e.ts, e.tool_name, coalesce(e.cost_pico, 0) AS cost_pico,
                    coalesce(e.terminated_early, false) AS terminated, md5(t.tool_input) AS input_hash
-            FROM events e JOIN busy b ON b.trace_id = e.trace_id
+            FROM events e JOIN active b ON b.trace_id = e.trace_id
             LEFT JOIN event_texts t ON t.project_id = e.project_id AND t.event_id = e.event_id
             WHERE e.project_id = \(project.rawValue) AND e.ts >= \(watermark.addingTimeInterval(-6 * 3600)) AND e.ts < \(watermark)
             ORDER BY e.trace_id, e.ts
@@ -264,7 +272,10 @@ public struct AlertSignalReader: Sendable {
             if try row.decode(Bool.self, column: "terminated") { trace.terminatedEarly = true }
             traces[id] = trace
         }
-        return traces.values.sorted { $0.traceID < $1.traceID }
+        let windowStart = watermark.addingTimeInterval(-traceWindow)
+        return traces.values
+            .filter { trace in trace.steps.lazy.filter { $0.at >= windowStart }.count >= traceMinimumSteps }
+            .sorted { $0.traceID < $1.traceID }
     }
 
     /// What is normal for each feature's agent traces (keyed by feature, '' for traces without
