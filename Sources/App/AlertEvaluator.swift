@@ -45,7 +45,7 @@ final class AlertEvaluator: Sendable {
     private let calibrations = Mutex<[Scope: (hour: Int, calibration: SpendCalibration)]>([:])
     /// Trace norms per project and the hour they were computed for: a week of traces moves little
     /// in an hour, and grouping it every 10 s would be most of a round.
-    private let traceNorms = Mutex<[Int64: (hour: Int, norms: [String: TraceNorm])]>([:])
+    private let traceNorms = Mutex<[Int64: (day: Int, norms: [String: TraceNorm])]>([:])
 
     /// "tm_alrt" in ASCII; any constant shared by every instance.
     static let advisoryLockKey: Int64 = 0x746D_5F61_6C72_74
@@ -105,12 +105,13 @@ final class AlertEvaluator: Sendable {
         return round
     }
 
-    /// The project's trace norms for the hour of `watermark`, computed at most once an hour.
+    /// The project's trace norms for the day of `watermark`, computed at most once a day: they
+    /// read a week of raw events, which grows with traffic, and a week's p99 moves slowly.
     private func norms(project: ProjectID, watermark: Date, on tx: PostgresConnection) throws -> [String: TraceNorm] {
-        let hour = Int((watermark.timeIntervalSince1970 / 3600).rounded(.down))
-        if let cached = traceNorms.withLock({ $0[project.rawValue] }), cached.hour == hour { return cached.norms }
+        let day = Int((watermark.timeIntervalSince1970 / 86_400).rounded(.down))
+        if let cached = traceNorms.withLock({ $0[project.rawValue] }), cached.day == day { return cached.norms }
         let norms = try signals.traceNorms(project: project, watermark: watermark, on: tx)
-        traceNorms.withLock { $0[project.rawValue] = (hour, norms) }
+        traceNorms.withLock { $0[project.rawValue] = (day, norms) }
         return norms
     }
 

@@ -27,12 +27,14 @@ final class MinuteHistory: Sendable {
 
     func series(project: ProjectID, watermark: Date, reader: AlertSignalReader, on connection: PostgresConnection) throws -> [MinuteSeries] {
         let end = Minutes.of(watermark)
-        // Taken out of the map while this round works on it, so that updating a series in place
-        // does not copy the days it holds (another reference would force a copy on write).
-        let cached = entries.withLock { $0.removeValue(forKey: project.rawValue) }
+        // Taken out of the map while this round works on it, and held by one variable only:
+        // updating a series in place must not copy the days it holds (a second reference to
+        // its storage would force a copy on write).
+        var taken = entries.withLock { $0.removeValue(forKey: project.rawValue) }
         let sketchStart = end - reader.sketchHistoryMinutes
         var entry: Entry
-        if var cached, cached.end <= end, end - cached.end <= 60 {
+        if var cached = taken, cached.end <= end, end - cached.end <= 60 {
+            taken = nil
             let from = cached.end - refreshMinutes
             let fresh = try reader.minuteSeries(project: project, watermark: watermark, loadingFrom: from, on: connection)
             let since = fresh.first?.since ?? end - reader.historyMinutes

@@ -93,8 +93,10 @@ public struct MinuteSeries: Sendable {
         for bucket in buckets where bucket.minute >= since { byMinute[bucket.minute] = bucket }
         self.buckets = byMinute
         origin = since
+        let last = byMinute.keys.max() ?? since - 1
         running = [RunningTotals()]
-        extendRunning(through: byMinute.keys.max() ?? since - 1)
+        running.reserveCapacity(last - since + 2)
+        extendRunning(through: last)
     }
 
     public func bucket(at minute: Int) -> MinuteBucket? {
@@ -154,7 +156,8 @@ public struct MinuteSeries: Sendable {
     private mutating func extendRunning(through last: Int) {
         var next = origin + running.count - 1
         guard next <= last else { return }
-        running.reserveCapacity(last - origin + 2)
+        // (No reserveCapacity here: reserving one round's minutes more each time would copy the
+        // whole array every round instead of growing it geometrically.)
         var current = running[running.count - 1]
         while next <= last {
             if let bucket = buckets[next] { current.add(bucket) }
