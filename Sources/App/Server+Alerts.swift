@@ -45,8 +45,11 @@ extension Server {
                                      notifications: round.notifications, watermark: now.addingTimeInterval(-evaluator.ingestGrace))
         }
         let loop = configuration.alertEvaluationIntervalSeconds == 0 ? nil
+            // A round reads the last minute of raw events for the fast rules; at tens of thousands
+            // of events a second that takes seconds, and rounds back to back would take a core
+            // from ingest. Rounds then come less often (at most a quarter of one core).
             : PeriodicTask(name: "tokenmeter-alerts", interval: .seconds(configuration.alertEvaluationIntervalSeconds),
-                           logger: logger.with(label: "alerts")) {
+                           dutyCycle: 0.25, logger: logger.with(label: "alerts")) {
                 _ = try evaluate(Date())
                 return false
             }
