@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Synchronization
 import TokenmeterCore
 
@@ -34,7 +35,7 @@ final class PeriodicTask: Sendable {
 
     private func run() {
         defer { finished.signal() }
-        let seconds = PeriodicTask.seconds(interval)
+        let seconds = interval.seconds
         while !stopping.load(ordering: .acquiring) {
             var again = false
             let started = ContinuousClock.now
@@ -43,7 +44,7 @@ final class PeriodicTask: Sendable {
             } catch {
                 logger.warning("\(name) failed; retrying later", ["error": String(describing: error)])
             }
-            let pause = PeriodicTask.pause(interval: seconds, took: PeriodicTask.seconds(ContinuousClock.now - started), dutyCycle: dutyCycle)
+            let pause = PeriodicTask.pause(interval: seconds, took: (ContinuousClock.now - started).seconds, dutyCycle: dutyCycle)
             if again && pause <= seconds { continue }
             _ = wake.wait(timeout: .now() + pause)
         }
@@ -54,10 +55,6 @@ final class PeriodicTask: Sendable {
     static func pause(interval: Double, took: Double, dutyCycle: Double?) -> Double {
         guard let dutyCycle, dutyCycle > 0, dutyCycle < 1 else { return interval }
         return max(interval, took * (1 - dutyCycle) / dutyCycle)
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     func stop() {
