@@ -12,7 +12,7 @@ struct PendingRollup: Sendable {
     var keys: [String]
     var aggregates: [String]
     /// Narrower families folded from the same pending rows in the same statement: each keeps a subset
-    /// of `keys` (the rest summed) at hour, day and week level (migration 0010).
+    /// of `keys` (the rest summed) at hour, day and week level (migration 0010), some at minute too.
     var narrowFamilies: [NarrowFamily] = []
 
     struct NarrowFamily: Sendable {
@@ -127,8 +127,12 @@ struct PendingRollup: Sendable {
         foldedTables: [("minute", "sketch_minute_folded"), ("hour", "sketch_hour_folded"), ("day", "sketch_day_folded")],
         keys: ["feature", "model", "provider", "environment", "metric", "idx"],
         aggregates: ["count"],
-        narrowFamilies: [NarrowFamily(prefix: "sketch_by_model", keys: ["model", "metric"], packed: PackedSketch()),
-                         NarrowFamily(prefix: "sketch_by_feature", keys: ["feature", "metric"], packed: PackedSketch())])
+        narrowFamilies: [NarrowFamily(prefix: "sketch_by_model", keys: ["model", "metric"], levels: packedSketchLevels, packed: PackedSketch()),
+                         NarrowFamily(prefix: "sketch_by_feature", keys: ["feature", "metric"], levels: packedSketchLevels, packed: PackedSketch())])
+
+    /// The packed sketch families have minutes too (migration 0016): the ragged ends of a range by
+    /// model or feature read a row per minute and group instead of the wide minute cells.
+    static let packedSketchLevels = ["minute", "hour", "day", "week"]
 
     /// Usage at minute, hour and day: cells of (minute, feature, model, provider, environment, status, step type).
     static let usage = PendingRollup(

@@ -7,8 +7,8 @@ import TokenmeterCore
 /// Every statement answers rows of (bucket, group, `idx` array, `n` array): one sketch per row, its
 /// bucket indexes ascending. The packed families (migration 0013) store exactly such rows, so a
 /// 30-day range by model reads a few hundred rows instead of ~160k (bucket, index) cells; the wide
-/// family, the minute edges, raw ends and pending rows are summed per index in SQL and packed the same
-/// way. The rows arrive sorted by bucket and group, and Swift merges consecutive rows of one group.
+/// family, raw ends and pending rows are summed per index in SQL and packed the same way. The rows
+/// arrive sorted by bucket and group, and Swift merges consecutive rows of one group.
 extension PostgresUsageReader {
     public func latency(_ query: UsageQuery, metric: LatencyMetric) throws -> [LatencyRow] {
         let sql = PostgresUsageReader.latencySQL(query, metric: metric)
@@ -90,16 +90,17 @@ extension PostgresUsageReader {
         return packing(cells, query)
     }
 
-    /// The pieces of a packed family: its hour, day and week rows as stored, the pending cells of the
-    /// span they cover (the compactor has not folded those yet), and the minute and raw edges.
+    /// The pieces of a packed family: its minute, hour, day and week rows as stored, the pending cells
+    /// of the span they cover (the compactor has not folded those yet), and the raw seconds at the ends.
     private static func packedLatencyPieces(_ query: UsageQuery, source: Source, metric: LatencyMetric, metricValue: String,
                                             binder: inout Binder) -> [String] {
         let levels = QueryPlan.levels(interval: query.interval, timeZone: query.timeZone, range: query.range, available: source.levels)
-        // Whole hours and coarser sit together in the middle of the range; finer pieces at its edges.
-        let middle = QueryPlan.segments(query.range, levels: levels).filter { $0.resolution >= .hour }
+        // Whole minutes and coarser sit together in the middle of the range, all packed (the minutes
+        // since migration 0016); only the seconds at its ends come from raw events.
+        let middle = QueryPlan.segments(query.range, levels: levels).filter { $0.resolution >= .minute }
+        let rawOnly = source.only([])
         guard let start = middle.first?.from, let end = middle.last?.to else {
-            return [cellLatencyPiece(query, source: source.only([.minute]),
-                                     metric: metric, metricValue: metricValue, binder: &binder)]
+            return [cellLatencyPiece(query, source: rawOnly, metric: metric, metricValue: metricValue, binder: &binder)]
         }
         let project = binder.bind(.int(query.project.rawValue))
         let zone = query.interval == .none ? "" : binder.bind(.text(query.timeZone ?? "UTC"))
@@ -125,11 +126,10 @@ extension PostgresUsageReader {
             SELECT \((bucket + groups + ["idx", "sum(count)::bigint AS n"]).joined(separator: ", ")) FROM \(source.pending)
             WHERE \(conditions(start, end)) GROUP BY \(pendingGroups.joined(separator: ", "))
             """, query))
-        let minuteOnly = source.only([.minute])
         for (from, to) in [(query.range.from, start), (end, query.range.to)] where from < to {
             var edge = query
             edge.range = TimeRange(from: from, to: to)
-            pieces.append(cellLatencyPiece(edge, source: minuteOnly, metric: metric, metricValue: metricValue, binder: &binder))
+            pieces.append(cellLatencyPiece(edge, source: rawOnly, metric: metric, metricValue: metricValue, binder: &binder))
         }
         return pieces
     }

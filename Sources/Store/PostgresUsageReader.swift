@@ -55,7 +55,8 @@ public final class PostgresUsageReader: UsageReader {
 
     /// The narrow families of migration 0010: fewer keys, so ~10–100× fewer rows per bucket, and a
     /// week level. Their minute edges come from the wide minute level, which answers the same question,
-    /// or for users (whose wide family has no minutes) from the family's own minute level.
+    /// or from the family's own minute level: for users (whose wide family has no minutes) and for the
+    /// packed sketches (migration 0016).
     static func narrow(_ prefix: String, minute: String, pending: String, dimensions: Set<UsageDimension>) -> Source {
         var tables: [Resolution: String] = [.hour: "\(prefix)_hour_folded", .day: "\(prefix)_day_folded", .week: "\(prefix)_week_folded"]
         tables[.minute] = minute
@@ -68,7 +69,7 @@ public final class PostgresUsageReader: UsageReader {
     static let usageByModel = narrow("rollup_by_model", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells", dimensions: [.model])
     static let usageByUser = narrow("rollup_by_user", minute: "rollup_by_user_minute_folded", pending: "rollup_user_pending_cells", dimensions: [.userID])
     static func packed(_ prefix: String, dimensions: Set<UsageDimension>) -> Source {
-        var source = narrow(prefix, minute: "sketch_minute_folded", pending: "sketch_pending_cells", dimensions: dimensions)
+        var source = narrow(prefix, minute: "\(prefix)_minute_folded", pending: "sketch_pending_cells", dimensions: dimensions)
         source.packed = true
         return source
     }

@@ -98,7 +98,8 @@ extension RunningServer {
             ("sketch_by_feature", "coalesce(feature, '')", "feature", "", "", true),
         ]
         for family in narrow {
-            for level in ["hour", "day", "week"] {
+            // The packed sketches have minutes too (migration 0016).
+            for level in (family.sketch ? ["minute"] : []) + ["hour", "day", "week"] {
                 let bucket = "date_trunc('\(level)', ts, 'UTC')"
                 if family.sketch {
                     try compare("\(family.prefix)_\(level)",

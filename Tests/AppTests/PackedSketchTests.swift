@@ -124,7 +124,7 @@ struct PackedSketchTests {
         try expectEveryCaseExact("folded twice")
 
         // One row per bucket, group and metric, its indexes strictly ascending, as many counts.
-        for table in ["sketch_by_model", "sketch_by_feature"].flatMap({ p in ["hour", "day", "week"].map { "\(p)_\($0)_folded" } }) {
+        for table in ["sketch_by_model", "sketch_by_feature"].flatMap({ p in ["minute", "hour", "day", "week"].map { "\(p)_\($0)_folded" } }) {
             let bad = try server.sqlValue("""
                 SELECT count(*) FROM \(table)
                 WHERE cardinality(idx) <> cardinality(count) OR cardinality(idx) = 0 OR 0 >= ANY(count)
@@ -183,5 +183,46 @@ struct PackedSketchMigrationTests {
                    (SELECT count(DISTINCT (project_id, bucket, model, metric)) FROM sketch_by_model_day) AS groups
             """, binds: [])).rows[0]
         #expect(try rows.decode(Int.self, column: "packed") == rows.decode(Int.self, column: "groups"))
+    }
+}
+
+/// Migration 0016 packs the wide minute cells already folded into per-model and per-feature minutes.
+struct PackedSketchMinuteMigrationTests {
+    @Test func wideMinuteCellsArePackedPerModelAndFeature() throws {
+        let connectionString = try TestEnvironment.freshDatabase()
+        let connection = try PostgresConnection(connectionString: connectionString)
+        defer { connection.close() }
+        let all = try Migrator(directory: URL(fileURLWithPath: TestEnvironment.migrationsDirectory))
+        try Migrator(migrations: all.migrations.filter { $0.version < 16 }).migrate(connection)
+        // Two projects, 5 minutes, 3 features (one the empty name) × 4 models × 2 providers, both
+        // metrics: several wide cells fall on each packed (minute, group, metric, index).
+        try connection.execute("""
+            INSERT INTO sketch_minute_folded (project_id, bucket, feature, model, provider, environment, metric, idx, count)
+            SELECT 1 + i % 2, timestamptz '2026-11-02 10:00:00+00' + (i % 5) * interval '1 minute', (ARRAY['', 'a', 'b'])[1 + i % 3],
+                   'm' || (i % 4), 'p' || (i % 7 % 2), '', (i % 11 % 2)::smallint, CASE WHEN i % 89 = 0 THEN -100000 ELSE (i * 7919) % 300 - 40 END, i
+            FROM generate_series(1, 6000) AS i
+            ON CONFLICT DO NOTHING
+            """)
+        #expect(try all.migrate(connection).contains(16))
+        for (prefix, key) in [("sketch_by_model", "model"), ("sketch_by_feature", "feature")] {
+            func lines(_ sql: String) throws -> [String] {
+                try connection.query(PostgresQuery(sql: sql, binds: [])).rows.map { try $0.decode(String.self, column: "line") }
+            }
+            let wide = try lines("""
+                SELECT concat_ws('|', project_id, bucket, \(key), metric, idx, sum(count)) AS line FROM sketch_minute_folded
+                GROUP BY project_id, bucket, \(key), metric, idx ORDER BY project_id, bucket, \(key), metric, idx
+                """)
+            #expect(wide.count > 500)
+            let packed = try lines("""
+                SELECT concat_ws('|', project_id, bucket, \(key), metric, idx, count) AS line FROM \(prefix)_minute
+                ORDER BY project_id, bucket, \(key), metric, idx
+                """)
+            #expect(packed == wide, "\(prefix)")
+            let rows = try connection.query(PostgresQuery(sql: """
+                SELECT (SELECT count(*) FROM \(prefix)_minute_folded) AS packed,
+                       (SELECT count(DISTINCT (project_id, bucket, \(key), metric)) FROM sketch_minute_folded) AS groups
+                """, binds: [])).rows[0]
+            #expect(try rows.decode(Int.self, column: "packed") == rows.decode(Int.self, column: "groups"))
+        }
     }
 }

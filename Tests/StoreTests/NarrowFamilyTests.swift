@@ -81,15 +81,19 @@ struct NarrowFamilyTests {
         #expect(Self.tables(sql) == c.tables)
     }
 
-    /// Packed families take their sub-hour edges from the wide minute level and raw events.
-    @Test func packedSketchesReadMinutesAndRawEventsAtRaggedEdges() {
+    /// Packed families take their sub-hour edges from their own packed minutes (migration 0016), never
+    /// from the wide minute cells, and only the seconds at the ends from raw events.
+    @Test func packedSketchesReadTheirMinutesAndRawEventsAtRaggedEdges() {
         var query = Self.query(groupBy: [.model])
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:00:00Z")!)
         let sql = PostgresUsageReader.latencySQL(query, metric: .ttft).sql
-        #expect(Self.tables(sql) == Self.byModel.union(["sketch_minute_folded", "events"]))
-        // A range shorter than an hour has no packed middle.
+        #expect(Self.tables(sql) == Self.byModel.union(["sketch_by_model_minute_folded", "events"]))
+        // A range shorter than an hour is all packed minutes but for its seconds.
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:50:00Z")!)
-        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_minute_folded", "sketch_pending_cells", "events"])
+        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_by_model_minute_folded", "sketch_pending_cells", "events"])
+        // Shorter than a whole minute: raw events alone.
+        query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:10:50Z")!)
+        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["events"])
     }
 
     /// Day buckets cannot come from weeks: the narrow family is read at day and hour level.
