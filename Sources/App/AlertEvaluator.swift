@@ -1,5 +1,8 @@
 import Delivery
 import Detection
+// TokenmeterCore has a LatencyMetric too (the query API's), and the module name is shadowed by its
+// `Detection` enum, so the detectors' one is imported by name.
+import enum Detection.LatencyMetric
 import Foundation
 import Postgres
 import Store
@@ -42,10 +45,18 @@ final class AlertEvaluator: Sendable {
     /// Spend-spike noise calibrations per scope and hour: calibrating scans a week of windows,
     /// which is most of a round's work when done every minute (the detector's own advice).
     private let history = MinuteHistory()
-    private let calibrations = Mutex<[Scope: (hour: Int, calibration: SpendCalibration)]>([:])
-    /// Trace norms per project and the hour they were computed for: a week of traces moves little
-    /// in an hour, and grouping it every 10 s would be most of a round.
-    private let traceNorms = Mutex<[Int64: (day: Int, norms: [String: TraceNorm])]>([:])
+    private let calibrations = PeriodCache<Scope, SpendCalibration>()
+    /// Latency and TTFT spreads per scope and hour, likewise: each merges the sketches of a week of
+    /// hourly windows (what made a round of the false-alert benchmark take ~150 ms per series).
+    private let latencySpreads = PeriodCache<LatencySpreadKey, Double>()
+    private struct LatencySpreadKey: Hashable {
+        var scope: Scope
+        var metric: LatencyMetric
+        var parameters: LatencyRegressionParameters
+    }
+    /// Trace norms per project and day: a week of traces moves little in a day, and grouping it
+    /// every 10 s would be most of a round.
+    private let traceNorms = PeriodCache<Int64, [String: TraceNorm]>()
 
     /// "tm_alrt" in ASCII; any constant shared by every instance.
     static let advisoryLockKey: Int64 = 0x746D_5F61_6C72_74
@@ -109,10 +120,9 @@ final class AlertEvaluator: Sendable {
     /// read a week of raw events, which grows with traffic, and a week's p99 moves slowly.
     private func norms(project: ProjectID, watermark: Date, on tx: PostgresConnection) throws -> [String: TraceNorm] {
         let day = Int((watermark.timeIntervalSince1970 / 86_400).rounded(.down))
-        if let cached = traceNorms.withLock({ $0[project.rawValue] }), cached.day == day { return cached.norms }
-        let norms = try signals.traceNorms(project: project, watermark: watermark, on: tx)
-        traceNorms.withLock { $0[project.rawValue] = (day, norms) }
-        return norms
+        return try traceNorms.value(project.rawValue, period: day) {
+            try signals.traceNorms(project: project, watermark: watermark, on: tx)
+        }
     }
 
     /// Every detector's answers for one project at `watermark` (the fast rules' raw window ends
@@ -173,14 +183,18 @@ final class AlertEvaluator: Sendable {
     /// The scope's spend calibration, recomputed when the hour changes (or the window length
     /// the scope's volume calls for does: the detector then calibrates itself).
     private func calibration(_ series: MinuteSeries, _ parameters: SpendSpikeParameters, _ watermark: Date) -> SpendCalibration {
-        let hour = Minutes.of(watermark) / Minutes.perHour
-        if let cached = calibrations.withLock({ $0[series.scope] }), cached.hour == hour { return cached.calibration }
-        let fresh = SpendSpike.calibrate(series, parameters: parameters, now: watermark)
-        calibrations.withLock { cache in
-            if cache.count > 100_000 { cache.removeAll() }
-            cache[series.scope] = (hour, fresh)
+        calibrations.value(series.scope, period: Minutes.of(watermark) / Minutes.perHour) {
+            SpendSpike.calibrate(series, parameters: parameters, now: watermark)
         }
-        return fresh
+    }
+
+    /// The scope's latency (or TTFT) spread, recomputed when the hour or the rule's parameters change.
+    private func latencySpread(_ series: MinuteSeries, _ metric: LatencyMetric, _ parameters: LatencyRegressionParameters,
+                               _ watermark: Date) -> Double {
+        latencySpreads.value(LatencySpreadKey(scope: series.scope, metric: metric, parameters: parameters),
+                             period: Minutes.of(watermark) / Minutes.perHour) {
+            LatencyRegression.spread(series, metric: metric, parameters: parameters, now: watermark)
+        }
     }
 
     /// Spend spike, latency and TTFT regression per scope, and hourly cost for the project:
@@ -199,8 +213,10 @@ final class AlertEvaluator: Sendable {
             round.evaluations.append(SpendSpike.evaluate(series, parameters: spend, calibration: calibration(series, spend, watermark),
                                                          now: watermark))
             round.retrySeries.append((series, RetryStorm.baseline(series, now: watermark, parameters: retries)))
-            round.evaluations.append(LatencyRegression.evaluate(series, metric: .latency, parameters: latency, now: watermark))
-            round.evaluations.append(LatencyRegression.evaluate(series, metric: .timeToFirstToken, parameters: ttft, now: watermark))
+            for (metric, parameters) in [(LatencyMetric.latency, latency), (.timeToFirstToken, ttft)] {
+                round.evaluations.append(LatencyRegression.evaluate(series, metric: metric, parameters: parameters,
+                                                                    spread: latencySpread(series, metric, parameters, watermark), now: watermark))
+            }
         }
         let hourly = try signals.hourlySeries(project: project, watermark: watermark, on: tx)
         round.evaluations.append(HourlyCost.evaluate(hourly, parameters: settings.hourlyCost, now: watermark))

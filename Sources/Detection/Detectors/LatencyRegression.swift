@@ -40,6 +40,9 @@ public struct LatencyRegressionParameters: Sendable, Hashable {
     /// Without its slowest minute, the window must still be this share of the way from the
     /// baseline to the threshold (see ``LatencyRegression/valueWithoutSlowestMinute(_:_:end:_:)``).
     public var slowestMinuteShare = 0.5
+    /// More of the window's minutes must have their own p95 above the baseline than chance gives
+    /// with this probability or less (see ``LatencyRegression/mostMinutesAboveBaseline(_:_:end:baseline:_:)``).
+    public var minuteSignificance = 0.01
 
     public init() {}
 }
@@ -51,35 +54,19 @@ public struct LatencyRegressionParameters: Sendable, Hashable {
 /// minutes says "most of the traffic ran slow" and needs only a p95 per minute. Ratios are
 /// judged in log space, where latency noise is roughly symmetric.
 public enum LatencyRegression {
+    /// `spread`, when given, is what ``spread(_:metric:parameters:now:)`` answered for this series
+    /// within the hour: it moves slowly, and computing it merges sketches for a week of windows.
     public static func evaluate(_ series: MinuteSeries, metric: LatencyMetric = .latency,
-                                parameters p: LatencyRegressionParameters = .init(), now: Date) -> Evaluation {
+                                parameters p: LatencyRegressionParameters = .init(), spread: Double? = nil, now: Date) -> Evaluation {
         let key = AlertKey(rule: metric.rule, scope: series.scope)
         let end = Minutes.of(now)
-        // The spread's week of hourly steps and their trailing baselines ask for the same
-        // windows again and again (t − k h); each is a merge of 15 sketches, so remember them.
-        var known: [Int: Double?] = [:]
-        func windowValue(_ t: Int) -> Double? {
-            if let value = known[t] { return value }
-            let computed = Self.value(series, metric, end: t, p)
-            known[t] = computed
-            return computed
-        }
-        guard let current = windowValue(end),
+        var windows = Windows(series: series, metric: metric, parameters: p)
+        guard let current = windows.value(end),
               let baseline = SeasonalBaseline.baseline(at: end, since: series.since,
-                                                       trailingStep: Minutes.perHour, value: windowValue),
+                                                       trailingStep: Minutes.perHour, value: { windows.value($0) }),
               baseline.value > 0
         else { return Evaluation(key: key, condition: .noData) }
-
-        var residuals: [Double] = []
-        for step in 1...(p.spreadHistoryMinutes / Minutes.perHour) {
-            let t = end - step * Minutes.perHour
-            guard let observed = windowValue(t), observed > 0,
-                  let expected = SeasonalBaseline.baseline(at: t, since: series.since,
-                                                           trailingStep: Minutes.perHour, value: windowValue),
-                  expected.value > 0 else { continue }
-            residuals.append(log(observed / expected.value))
-        }
-        let spread = max(RobustStatistics.scaledMAD(residuals) ?? p.minimumLogSpread, p.minimumLogSpread)
+        let spread = spread ?? Self.spread(&windows, end: end)
         let b = baseline.value
         let z = log(current / b) / spread
         let threshold = max(p.fireRatio * b, b + p.absoluteFloorMs, b * exp(p.zFire * spread))
@@ -92,7 +79,8 @@ public enum LatencyRegression {
         // (bench/anomaly --clean-series: 4 steps of one 2.6 s trace in one minute made a
         // Saturday-night p95 of 69 calls 2581 ms vs 1527 usual, and fired).
         let rest = Self.valueWithoutSlowestMinute(series, metric, end: end, p) ?? 0
-        guard rest >= b + p.slowestMinuteShare * (threshold - b) else {
+        guard rest >= b + p.slowestMinuteShare * (threshold - b),
+              Self.mostMinutesAboveBaseline(series, metric, end: end, baseline: b, p) else {
             return Evaluation(key: key, condition: .elevated)
         }
         let finding = Finding(
@@ -104,6 +92,45 @@ public enum LatencyRegression {
                           "window_minutes": String(p.windowMinutes)],
             pendingFor: p.pendingFor)
         return Evaluation(key: key, condition: .breaching(finding))
+    }
+
+    /// The spread of log(p95 / baseline) over hourly windows of the past week (robust, floored):
+    /// how far this scope's p95 strays from its baseline on an ordinary day.
+    public static func spread(_ series: MinuteSeries, metric: LatencyMetric = .latency,
+                              parameters p: LatencyRegressionParameters = .init(), now: Date) -> Double {
+        var windows = Windows(series: series, metric: metric, parameters: p)
+        return spread(&windows, end: Minutes.of(now))
+    }
+
+    private static func spread(_ windows: inout Windows, end: Int) -> Double {
+        let p = windows.parameters
+        var residuals: [Double] = []
+        for step in 1...(p.spreadHistoryMinutes / Minutes.perHour) {
+            let t = end - step * Minutes.perHour
+            guard let observed = windows.value(t), observed > 0,
+                  let expected = SeasonalBaseline.baseline(at: t, since: windows.series.since,
+                                                           trailingStep: Minutes.perHour, value: { windows.value($0) }),
+                  expected.value > 0 else { continue }
+            residuals.append(log(observed / expected.value))
+        }
+        return max(RobustStatistics.scaledMAD(residuals) ?? p.minimumLogSpread, p.minimumLogSpread)
+    }
+
+    /// Window values by end minute, remembered: the spread's week of hourly steps and their
+    /// trailing baselines ask for the same windows again and again (t − k h), and each is a merge
+    /// of 15 sketches.
+    private struct Windows {
+        let series: MinuteSeries
+        let metric: LatencyMetric
+        let parameters: LatencyRegressionParameters
+        var known: [Int: Double?] = [:]
+
+        mutating func value(_ end: Int) -> Double? {
+            if let value = known[end] { return value }
+            let computed = LatencyRegression.value(series, metric, end: end, parameters)
+            known[end] = computed
+            return computed
+        }
     }
 
     /// The window's value without the minute whose own p95 is the highest (no minimum call
@@ -123,6 +150,31 @@ public enum LatencyRegression {
         guard let slowest = pairs.indices.max(by: { pairs[$0].value < pairs[$1].value }) else { return nil }
         pairs.remove(at: slowest)
         return RobustStatistics.weightedMedian(pairs)
+    }
+
+    /// Whether more minutes of the window have their own p95 above the baseline than chance
+    /// explains. Slow traces at a quiet hour are spread over a few minutes (two night-time false
+    /// alerts at ×1.8 on bench/anomaly --clean-series outlived the slowest-minute check); a
+    /// regression slows most minutes. Without one, a minute of c calls has its p95 (rank ⌈0.95c⌉)
+    /// above the usual p95 only if at least c − ⌈0.95c⌉ + 1 of its calls are, each with chance
+    /// 0.05: the count of such minutes is judged against that Poisson binomial, one-sided at
+    /// `minuteSignificance`, so a quiet hour (5 calls a minute: chance 0.23 per minute) needs about
+    /// 8 of 15 minutes and a busy one nearly all. True without per-minute sketches (the value is
+    /// then already a median of minutes).
+    static func mostMinutesAboveBaseline(_ series: MinuteSeries, _ metric: LatencyMetric, end: Int, baseline: Double,
+                                         _ p: LatencyRegressionParameters) -> Bool {
+        let buckets = series.buckets(endingAt: end, length: p.windowMinutes).filter { $0.calls > 0 }
+        let sketches = buckets.compactMap(metric.sketch)
+        guard !buckets.isEmpty, sketches.count == buckets.count else { return true }
+        var chances: [Double] = []
+        var above = 0
+        for sketch in sketches where sketch.count > 0 {
+            let calls = Int(sketch.count)
+            let rank = max(1, Int((0.95 * Double(calls)).rounded(.up)))
+            chances.append(RobustStatistics.binomialUpperTail(trials: calls, atLeast: calls - rank + 1, probability: 0.05))
+            if let minuteP95 = sketch.quantile(0.95), minuteP95 > baseline { above += 1 }
+        }
+        return RobustStatistics.poissonBinomialUpperTail(chances, atLeast: above) <= p.minuteSignificance
     }
 
     /// Call-weighted median of minute p95s in the window ending at `end`; nil under the

@@ -73,6 +73,12 @@ struct LatencyRegressionTests {
     /// `recentFactor` × its usual latency.
     static func sketchSeries(calls: Int = 5, usual: Double = 700, slowMinute: Int? = nil, slowCalls: Int = 6,
                              slowMs: Double = 2600, recentFactor: Double = 1) -> MinuteSeries {
+        sketchSeries(calls: calls, usual: usual, slowMinutes: slowMinute.map { [$0] } ?? [], slowCalls: slowCalls, slowMs: slowMs,
+                     recentFactor: recentFactor)
+    }
+
+    static func sketchSeries(calls: Int = 5, usual: Double = 700, slowMinutes: Set<Int>, slowCalls: Int = 6,
+                             slowMs: Double = 2600, recentFactor: Double = 1) -> MinuteSeries {
         let since = now - 28 * Minutes.perDay
         let spread: [Double] = [0.55, 0.7, 0.85, 1.0, 1.2, 1.45, 1.8]
         let buckets = (since..<now).map { minute -> MinuteBucket in
@@ -80,7 +86,7 @@ struct LatencyRegressionTests {
             let factor = minute >= now - 15 ? recentFactor : 1
             for i in 0..<calls { sketch.add(usual * factor * spread[(minute + i) % spread.count] * (1 + 0.05 * Traffic.noise(minute, UInt64(i)))) }
             var count = calls
-            if let slowMinute, minute == now - slowMinute {
+            if slowMinutes.contains(now - minute) {
                 for _ in 0..<slowCalls { sketch.add(slowMs) }
                 count += slowCalls
             }
@@ -98,12 +104,36 @@ struct LatencyRegressionTests {
         #expect(LatencyRegression.evaluate(series, now: Traffic.date(Self.now)).condition == .elevated)
     }
 
+    @Test func slowTracesInAFewMinutesAreNotARegression() {
+        // Three traces' steps at 2.6 s in three minutes of a quiet hour: the window's p95 is theirs
+        // with or without its slowest minute, but most minutes run as usual.
+        let series = Self.sketchSeries(slowMinutes: [11, 7, 3])
+        let end = Self.now
+        let withoutSlowest = LatencyRegression.valueWithoutSlowestMinute(series, .latency, end: end, .init()) ?? 0
+        #expect(abs(withoutSlowest - 2600) / 2600 < 0.02)
+        #expect(LatencyRegression.evaluate(series, now: Traffic.date(end)).condition == .elevated)
+        // The minute test alone: usual minutes pass it at chance level; all 15 slow ones do not.
+        let baseline = LatencyRegression.value(series, .latency, end: end - 60, .init()) ?? 0
+        #expect(!LatencyRegression.mostMinutesAboveBaseline(series, .latency, end: end, baseline: baseline, .init()))
+        #expect(LatencyRegression.mostMinutesAboveBaseline(Self.sketchSeries(recentFactor: 1.6), .latency, end: end, baseline: baseline, .init()))
+    }
+
     @Test func aRegressionOfEveryMinuteStillFires() throws {
         // +100% on every call: dropping the slowest minute changes nothing.
         let finding = try #require(LatencyRegression.evaluate(Self.sketchSeries(recentFactor: 2), now: Traffic.date(Self.now)).finding)
         #expect(finding.value >= finding.threshold)
         // …and with one slow trace on top of it too.
         #expect(LatencyRegression.evaluate(Self.sketchSeries(slowMinute: 3, recentFactor: 2), now: Traffic.date(Self.now)).finding != nil)
+    }
+
+    @Test func aSpreadComputedEarlierInTheHourGivesTheSameAnswer() {
+        // The evaluator keeps each scope's spread for an hour; handing it in changes nothing.
+        for series in [Self.series(recent: 1600), Self.series(recent: 1100), Self.sketchSeries(recentFactor: 2), Self.sketchSeries(slowMinute: 11)] {
+            let now = Traffic.date(Self.now)
+            let spread = LatencyRegression.spread(series, now: now)
+            #expect(spread >= LatencyRegressionParameters().minimumLogSpread)
+            #expect(LatencyRegression.evaluate(series, spread: spread, now: now) == LatencyRegression.evaluate(series, now: now))
+        }
     }
 
     @Test func mergedSketchesGiveTheExactWindowP95() throws {
