@@ -15,10 +15,21 @@ struct QueryParameters {
         return value
     }
 
+    /// Which way a time relative to now is moved onto a whole minute (see `timeRange`).
+    enum Alignment {
+        case down, up
+
+        func apply(_ date: Date) -> Date {
+            Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(self == .down ? .down : .up) * 60)
+        }
+    }
+
     /// RFC 3339, epoch milliseconds, `now`, or relative to now: `-24h`, `-30m`, `-7d`, `-90s`, `-2w`.
-    func time(_ name: String, now: Date) throws -> Date? {
+    /// `aligned` moves `now` and relative times (never explicit ones) onto a whole minute.
+    func time(_ name: String, now: Date, aligned alignment: Alignment? = nil) throws -> Date? {
         guard let text = try string(name, maxBytes: 64) else { return nil }
-        if text == "now" { return now }
+        let align = { (date: Date) in alignment?.apply(date) ?? date }
+        if text == "now" { return align(now) }
         if let date = Timestamp.parseRFC3339(text) { return date }
         if let ms = Int64(text), ms >= 0, ms < 8_640_000_000_000_000 { return Date(timeIntervalSince1970: Double(ms) / 1000) }
         if text.hasPrefix("-"), text.count >= 3, let amount = Int(text.dropFirst().dropLast()), amount >= 0, amount <= 10_000_000 {
@@ -31,15 +42,21 @@ struct QueryParameters {
             case "w": unit = 604_800
             default: throw APIError.badRequest("\(name) has an unknown unit; use s, m, h, d or w (e.g. -24h)", field: name)
             }
-            return now.addingTimeInterval(-Double(amount) * unit)
+            return align(now.addingTimeInterval(-Double(amount) * unit))
         }
         throw APIError.badRequest("\(name) must be RFC 3339 (2026-01-31T00:00:00Z), epoch milliseconds, now, or relative like -24h", field: name)
     }
 
     /// `from`/`to`, defaulting to the last 24 hours; `from` must be before `to`, span at most ~3 years.
+    ///
+    /// Times relative to now (`now`, `-24h`, an omitted `to`) are aligned to whole minutes, `from`
+    /// down and `to` up to the end of the current minute: "the last 24 hours" is then whole minutes
+    /// end to end, which the rollups answer, instead of ending mid-minute, which only the raw events
+    /// answer (up to a minute of traffic scanned on every dashboard refresh: ~0.7 s at 16,000
+    /// events/s). Explicit times (RFC 3339, epoch milliseconds) are used exactly as given.
     func timeRange(now: Date, defaultSpan: TimeInterval = 86_400) throws -> TimeRange {
-        let to = try time("to", now: now) ?? now
-        let from = try time("from", now: now) ?? to.addingTimeInterval(-defaultSpan)
+        let to = try time("to", now: now, aligned: .up) ?? Alignment.up.apply(now)
+        let from = try time("from", now: now, aligned: .down) ?? to.addingTimeInterval(-defaultSpan)
         guard from < to else { throw APIError.badRequest("from must be earlier than to", field: "from") }
         guard to.timeIntervalSince(from) <= 1100 * 86_400 else { throw APIError.badRequest("the range may span at most 1100 days", field: "from") }
         return TimeRange(from: from, to: to)

@@ -41,7 +41,7 @@ local function sentence_text(bytes)
     return table.concat(parts, " ") .. "."
 end
 
-local body_template
+local body_pieces = {}
 local key
 local prefix_base
 local counter = 0
@@ -90,14 +90,27 @@ function init(args)
         end
         events[#events + 1] = "{" .. table.concat(fields, ",") .. "}"
     end
-    body_template = "[" .. table.concat(events, ",") .. "]"
+    -- Split once at every '@': a request then joins the pieces with its prefix (one copy of the
+    -- body) instead of pattern-scanning the whole template with gsub, which for batches of 1000
+    -- with text (1.5 MB) cost this client a third of a core that the server under test shares.
+    local template = "[" .. table.concat(events, ",") .. "]"
+    local start = 1
+    while true do
+        local at = string.find(template, "@", start, true)
+        if not at then
+            body_pieces[#body_pieces + 1] = string.sub(template, start)
+            break
+        end
+        body_pieces[#body_pieces + 1] = string.sub(template, start, at - 1)
+        start = at + 1
+    end
     wrk.headers["Content-Type"] = "application/json"
     wrk.headers["Authorization"] = "Bearer " .. key
 end
 
 function request()
     counter = counter + 1
-    local body = string.gsub(body_template, "@", prefix_base .. counter)
+    local body = table.concat(body_pieces, prefix_base .. counter)
     return wrk.format("POST", "/v1/events", nil, body)
 end
 
