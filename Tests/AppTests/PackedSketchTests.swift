@@ -189,11 +189,9 @@ struct PackedSketchMigrationTests {
 /// Migration 0016 packs the wide minute cells already folded into per-model and per-feature minutes.
 struct PackedSketchMinuteMigrationTests {
     @Test func wideMinuteCellsArePackedPerModelAndFeature() throws {
-        let connectionString = try TestEnvironment.freshDatabase()
-        let connection = try PostgresConnection(connectionString: connectionString)
+        let schema = try OlderSchema(before: 16, project: "m16")
+        let connection = schema.connection, all = schema.all
         defer { connection.close() }
-        let all = try Migrator(directory: URL(fileURLWithPath: TestEnvironment.migrationsDirectory))
-        try Migrator(migrations: all.migrations.filter { $0.version < 16 }).migrate(connection)
         // Two projects, 5 minutes, 3 features (one the empty name) × 4 models × 2 providers, both
         // metrics: several wide cells fall on each packed (minute, group, metric, index).
         try connection.execute("""
