@@ -62,7 +62,7 @@ struct PendingRollup: Sendable {
             """,
         ]
         for (level, table, keys, packed) in foldTargets {
-            let bucket = level == pendingLevel ? "bucket" : "date_trunc('\(level)', bucket, 'UTC')"
+            let bucket = level == pendingLevel ? "bucket" : Self.bucket(level, of: "bucket")
             let keyColumns = ["project_id", "bucket"] + keys
             if let packed {
                 ctes.append(Self.packedFold(table: table, bucket: bucket, keyColumns: keyColumns, packed: packed))
@@ -81,6 +81,11 @@ struct PendingRollup: Sendable {
                 """)
         }
         return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS moved FROM moved"
+    }
+
+    /// The start of the `level` bucket (`minute` … `week`, or `6h`) holding the instant `column`, in UTC.
+    static func bucket(_ level: String, of column: String) -> String {
+        level == "6h" ? "date_bin('6 hours', \(column), TIMESTAMPTZ '2000-01-01 00:00:00+00')" : "date_trunc('\(level)', \(column), 'UTC')"
     }
 
     /// The column type of an aggregate in every pending and folded table: money in picodollars is
@@ -140,7 +145,7 @@ struct PendingRollup: Sendable {
         foldedTables: [("minute", "rollup_minute_folded"), ("hour", "rollup_hour_folded"), ("day", "rollup_day_folded")],
         keys: PostgresEventWriter.rollupKeys,
         aggregates: PostgresEventWriter.rollupAggregates.map(\.0),
-        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"]),
+        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"], levels: ["hour", "6h", "day", "week"]),
                          NarrowFamily(prefix: "rollup_by_feature", keys: ["feature"]),
                          NarrowFamily(prefix: "rollup_by_model", keys: ["model"])])
 

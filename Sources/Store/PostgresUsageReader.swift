@@ -62,8 +62,14 @@ public final class PostgresUsageReader: UsageReader {
         tables[.minute] = minute
         return Source(tables: tables, pending: pending, dimensions: dimensions)
     }
-    static let usageByFeatureModel = narrow("rollup_feature_model", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells",
-                                            dimensions: [.feature, .model])
+    /// With 6-hour buckets too (migration 0017): ~1,000 rows per bucket on the benchmark data, so the
+    /// edge hours of a range dominated what it read.
+    static let usageByFeatureModel: Source = {
+        var source = narrow("rollup_feature_model", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells",
+                            dimensions: [.feature, .model])
+        source.tables[.sixHours] = "rollup_feature_model_6h_folded"
+        return source
+    }()
     /// One key, the rest summed (migration 0014): "daily cost by feature" reads 50 rows per bucket, not 1,000.
     static let usageByFeature = narrow("rollup_by_feature", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells", dimensions: [.feature])
     static let usageByModel = narrow("rollup_by_model", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells", dimensions: [.model])

@@ -2,18 +2,20 @@ import Foundation
 import TokenmeterCore
 
 /// Splits a time range into pieces that rollups answer exactly: whole weeks from the week rollup (the
-/// narrow families have one), whole days from the day rollup, whole hours at the edges from the hour
-/// rollup, whole minutes from the minute rollup, and the ragged ends from raw events. A 30-day range
+/// narrow families have one), whole days from the day rollup, whole 6-hour blocks and hours at the
+/// edges from the 6-hour (usage by feature and model only) and hour rollups, whole minutes from the
+/// minute rollup, and the ragged ends from raw events. A 30-day range
 /// thus reads a few week and day buckets plus edge buckets, never the raw table, and the answer equals
 /// the raw answer exactly.
 enum Resolution: Int, Comparable, CaseIterable, Sendable {
-    case raw = 0, minute, hour, day, week
+    case raw = 0, minute, hour, sixHours, day, week
 
     var seconds: Int64 {
         switch self {
         case .raw: return 0
         case .minute: return 60
         case .hour: return 3600
+        case .sixHours: return 6 * 3600
         case .day: return 86_400
         case .week: return 7 * 86_400
         }
@@ -23,7 +25,7 @@ enum Resolution: Int, Comparable, CaseIterable, Sendable {
     /// Postgres's `date_trunc('week', …)` cuts them, and 1970-01-05 was a Monday.
     var origin: Int64 { self == .week ? 4 * 86_400 : 0 }
 
-    var name: String { ["raw", "minute", "hour", "day", "week"][rawValue] }
+    var name: String { ["raw", "minute", "hour", "6h", "day", "week"][rawValue] }
 
     static func < (a: Resolution, b: Resolution) -> Bool { a.rawValue < b.rawValue }
 }
@@ -120,15 +122,15 @@ enum QueryPlan {
     }
 
     /// Rollup levels usable for buckets of `interval` in `timeZone`: a level must not be coarser than
-    /// the bucket, and day rollups (UTC days) only serve UTC day buckets; hour rollups serve other zones
-    /// only when those zones are whole hours off UTC throughout the range. Weeks serve only queries
+    /// the bucket, and 6-hour and day rollups (cut in UTC) only serve UTC buckets; hour rollups serve
+    /// other zones only when those zones are whole hours off UTC throughout the range. Weeks serve only queries
     /// without buckets (no interval is coarser than a day).
     static func levels(interval: UsageInterval, timeZone: String?, range: TimeRange, available: [Resolution]) -> [Resolution] {
         var allowed = available
         if let bucket = interval.seconds { allowed = allowed.filter { $0.seconds <= bucket } }
         // Without buckets (interval none) or with minute buckets the zone changes nothing.
         if let name = timeZone, name != "UTC", interval == .hour || interval == .day {
-            allowed = allowed.filter { $0 < .day }
+            allowed = allowed.filter { $0 <= .hour }
             if let zone = TimeZone(identifier: name) {
                 var date = range.from
                 var wholeHours = true

@@ -98,9 +98,11 @@ extension RunningServer {
             ("sketch_by_feature", "coalesce(feature, '')", "feature", "", "", true),
         ]
         for family in narrow {
-            // The packed sketches have minutes too (migration 0016).
-            for level in (family.sketch ? ["minute"] : []) + ["hour", "day", "week"] {
-                let bucket = "date_trunc('\(level)', ts, 'UTC')"
+            // The packed sketches have minutes too (migration 0016), usage by feature and model 6-hour
+            // buckets (0017).
+            let extra = family.sketch ? ["minute"] : family.prefix == "rollup_feature_model" ? ["6h"] : []
+            for level in extra + ["hour", "day", "week"] {
+                let bucket = level == "6h" ? "date_bin('6 hours', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')" : "date_trunc('\(level)', ts, 'UTC')"
                 if family.sketch {
                     try compare("\(family.prefix)_\(level)",
                                 raw: """

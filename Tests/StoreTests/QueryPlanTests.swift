@@ -33,7 +33,7 @@ struct QueryPlanTests {
         let from = Double(Int.random(in: 1_780_000_000...1_790_000_000, using: &rng)) + Double(Int.random(in: 0..<1000, using: &rng)) / 1000
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let segments = QueryPlan.segments(range, levels: seed % 2 == 0 ? [.minute, .hour, .day] : [.minute, .hour, .day, .week])
+        let segments = QueryPlan.segments(range, levels: [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.minute, .hour, .sixHours, .day, .week]][seed % 3])
         guard range.from < range.to else { #expect(segments.isEmpty); return }
         #expect(segments.first?.from == range.from)
         #expect(segments.last?.to == range.to)
@@ -92,7 +92,7 @@ struct QueryPlanTests {
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let now = from + (to - from) * Double.random(in: -0.2..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let levels: [Resolution] = [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.hour, .day]][seed % 3]
+        let levels: [Resolution] = [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.hour, .day], [.minute, .hour, .sixHours, .day, .week]][seed % 4]
         let segments = QueryPlan.segments(range, levels: levels, subtractive: true, now: Date(timeIntervalSince1970: now))
         let additive = QueryPlan.segments(range, levels: levels)
         #expect(segments.count <= additive.count + 8)
@@ -123,6 +123,33 @@ struct QueryPlanTests {
     }
 
     /// Thirty days ending on the hour, by subtraction or not: the pending cells are read once, over the range.
+    /// With 6-hour buckets (usage by feature and model, migration 0017) each edge of that window takes
+    /// a day minus a 6-hour block and an hour, or the blocks after the range (free at its end), instead
+    /// of 7 hours: 9 buckets read instead of 14.
+    @Test func sixHourBlocksShortenTheEdges() {
+        let range = Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z")
+        let segments = QueryPlan.segments(range, levels: [.minute, .hour, .sixHours, .day, .week], subtractive: true, now: range.to)
+        let expected: [(Resolution, String, String, Int)] = [
+            (.day, "2026-11-06T00:00:00Z", "2026-11-07T00:00:00Z", 1),
+            (.sixHours, "2026-11-06T00:00:00Z", "2026-11-06T06:00:00Z", -1),
+            (.hour, "2026-11-06T06:00:00Z", "2026-11-06T07:00:00Z", -1),
+            (.day, "2026-11-07T00:00:00Z", "2026-11-09T00:00:00Z", 1),
+            (.week, "2026-11-09T00:00:00Z", "2026-11-30T00:00:00Z", 1),
+            (.week, "2026-11-30T00:00:00Z", "2026-12-07T00:00:00Z", 1),
+            (.hour, "2026-12-06T07:00:00Z", "2026-12-06T12:00:00Z", -1),
+            (.sixHours, "2026-12-06T12:00:00Z", "2026-12-07T00:00:00Z", -1),
+        ]
+        #expect(segments == expected.map { Segment(resolution: $0.0, from: Self.date($0.1), to: Self.date($0.2), sign: $0.3) })
+        // Asked a week later (nothing free): the tail is the week minus its last day plus a 6-hour block
+        // and an hour of that day, not 7 hours.
+        let later = QueryPlan.segments(range, levels: [.minute, .hour, .sixHours, .day, .week], subtractive: true,
+                                       now: range.to.addingTimeInterval(7 * 86_400))
+        #expect(later.suffix(4) == [Segment(resolution: .week, from: Self.date("2026-11-30T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z")),
+                                    Segment(resolution: .day, from: Self.date("2026-12-06T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z"), sign: -1),
+                                    Segment(resolution: .sixHours, from: Self.date("2026-12-06T00:00:00Z"), to: Self.date("2026-12-06T06:00:00Z")),
+                                    Segment(resolution: .hour, from: Self.date("2026-12-06T06:00:00Z"), to: Self.date("2026-12-06T07:00:00Z"))])
+    }
+
     @Test func rollupCoverageOfAThirtyDayRangeIsTheRange() {
         let range = Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z")
         for subtractive in [false, true] {
@@ -149,5 +176,12 @@ struct QueryPlanTests {
         #expect(QueryPlan.levels(interval: .none, timeZone: "Asia/Kolkata", range: range, available: narrow) == narrow)
         #expect(QueryPlan.levels(interval: .day, timeZone: nil, range: range, available: narrow) == all)
         #expect(QueryPlan.levels(interval: .day, timeZone: "Europe/Berlin", range: range, available: narrow) == [.minute, .hour])
+        // 6-hour blocks are cut in UTC: they serve UTC days, not hours, and no day of another zone.
+        let withBlocks: [Resolution] = [.minute, .hour, .sixHours, .day, .week]
+        #expect(QueryPlan.levels(interval: .day, timeZone: nil, range: range, available: withBlocks) == [.minute, .hour, .sixHours, .day])
+        #expect(QueryPlan.levels(interval: .hour, timeZone: nil, range: range, available: withBlocks) == [.minute, .hour])
+        #expect(QueryPlan.levels(interval: .day, timeZone: "Europe/Berlin", range: range, available: withBlocks) == [.minute, .hour])
+        #expect(QueryPlan.levels(interval: .day, timeZone: "Asia/Tokyo", range: range, available: withBlocks) == [.minute, .hour])
+        #expect(QueryPlan.levels(interval: .none, timeZone: "Asia/Kolkata", range: range, available: withBlocks) == withBlocks)
     }
 }
