@@ -54,6 +54,16 @@ struct PoolStateMachine<Connection> {
         return .wait
     }
 
+    /// A caller that would rather do without than wait: `.use` or `.open` when a connection or a
+    /// slot is free right now (and nobody waits for one), else nil with nothing recorded.
+    mutating func acquireIfFree() -> AcquireAction? {
+        if isClosed || waitingCount > 0 { return nil }
+        if let connection = idle.popLast() { return .use(connection) }
+        guard open < capacity else { return nil }
+        open += 1
+        return .open
+    }
+
     /// The grant for a waiter, if one arrived. Removes it.
     mutating func takeGrant(_ waiter: WaiterID) -> Grant? {
         grants.removeValue(forKey: waiter)

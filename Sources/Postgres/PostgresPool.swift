@@ -53,7 +53,24 @@ public final class PostgresPool: Sendable {
     /// could not be opened, `.poolClosed` after `close()`, or whatever `body` throws.
     @discardableResult
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try acquire()
+        try lend(try acquire(), to: body)
+    }
+
+    /// Runs `body` with a connection if one is free right now (idle, or a slot to open one in);
+    /// nil at once otherwise. For optional extra work beside a connection the caller already holds:
+    /// waiting for a second one while holding one could deadlock a pool whose every holder does so.
+    public func withConnectionIfFree<T>(_ body: (PostgresConnection) throws -> T) throws -> T? {
+        let action = state.withLock { $0.machine.acquireIfFree() }
+        let connection: PostgresConnection
+        switch action {
+        case .use(let idle)?: connection = try checkedOut(idle)
+        case .open?: connection = try openInOwnedSlot()
+        default: return nil
+        }
+        return try lend(connection, to: body)
+    }
+
+    private func lend<T>(_ connection: PostgresConnection, to body: (PostgresConnection) throws -> T) throws -> T {
         do {
             let value = try body(connection)
             release(connection)

@@ -85,19 +85,23 @@ enum QueryPlan {
             return !alternative.isEmpty && cost(alternative) < cost(additive) ? alternative : additive
         }
 
-        /// Buckets read, counting only those before `now`; a raw piece costs as if each of its
-        /// minutes were four buckets (rows of every event rather than one row per group).
         private func cost(_ segments: [Segment]) -> Double {
-            segments.reduce(0) { total, segment in
-                let from = segment.from.timeIntervalSince1970
-                let to = min(segment.to.timeIntervalSince1970, max(now, from))
-                if segment.resolution == .raw { return total + 4 * (to - from) / 60 }
-                return total + ((to - from) / Double(segment.resolution.seconds)).rounded(.up)
-            }
+            QueryPlan.bucketsRead(segments, now: now)
         }
 
         private func segment(_ resolution: Resolution, _ from: Double, _ to: Double) -> Segment {
             Segment(resolution: resolution, from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
+        }
+    }
+
+    /// Buckets read, counting only those before `now`; a raw piece costs as if each of its minutes
+    /// were four buckets (rows of every event rather than one row per group).
+    static func bucketsRead(_ segments: [Segment], now: Double) -> Double {
+        segments.reduce(0) { total, segment in
+            let from = segment.from.timeIntervalSince1970
+            let to = min(segment.to.timeIntervalSince1970, max(now, from))
+            if segment.resolution == .raw { return total + 4 * (to - from) / 60 }
+            return total + ((to - from) / Double(segment.resolution.seconds)).rounded(.up)
         }
     }
 

@@ -18,8 +18,8 @@ extension RunningServer {
     }
 
     /// POSTs events and requires every one to be accepted.
-    func ingestAll(_ body: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let response = try ingest(body)
+    func ingestAll(_ body: String, contentType: String = "application/json", sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let response = try ingest(body, contentType: contentType)
         #expect(response.status == 200, "\(response.text)", sourceLocation: sourceLocation)
         #expect(response.json?["rejected"]?.arrayValue?.isEmpty == true, "\(response.text)", sourceLocation: sourceLocation)
     }

@@ -81,6 +81,24 @@ struct PoolStateMachineTests {
         #expect(pool.open == 0)
     }
 
+    /// Taking a connection only if one is free never queues and never overtakes a waiter.
+    @Test func acquireIfFreeTakesIdleOrASlotButNeverWaits() {
+        var pool = Machine(capacity: 2)
+        guard case .open? = pool.acquireIfFree() else { Issue.record("a free slot was not offered"); return }
+        _ = pool.release("c", reusable: true)
+        guard case .use("c")? = pool.acquireIfFree() else { Issue.record("the idle connection was not offered"); return }
+        #expect(isOpen(pool.acquire(1)))
+        #expect(pool.acquireIfFree().map(isOpen) == nil)  // both in use: nil, nothing queued
+        #expect(pool.waitingCount == 0 && pool.open == 2)
+        #expect(isWait(pool.acquire(2)))
+        _ = pool.release("c", reusable: true)  // granted to waiter 2, not idle
+        #expect(pool.acquireIfFree().map(isOpen) == nil)
+        _ = pool.takeGrant(2)
+        _ = pool.release("c", reusable: true)
+        _ = pool.release("d", reusable: true)
+        #expect(pool.acquireIfFree().map(isOpen) == false)  // an idle one, not a new slot
+    }
+
     private func isOpen(_ action: Machine.AcquireAction) -> Bool {
         if case .open = action { return true }
         return false

@@ -37,6 +37,22 @@ struct PostgresPoolTests {
         #expect(stats.open == 2 && stats.idle == 2 && stats.waiting == 0)
     }
 
+    /// A second connection is lent only when one is free: with the only one held, nil at once.
+    @Test func withConnectionIfFreeNeverWaits() throws {
+        let pool = PostgresPool(connectionString: try TestDatabase.url(), size: 2, acquireTimeout: .seconds(30),
+                                applicationName: TestDatabase.applicationName)
+        defer { pool.close() }
+        let pids = try pool.withConnection { first -> [Int32]? in
+            try pool.withConnectionIfFree { second -> [Int32] in
+                let third: Int32? = try pool.withConnectionIfFree { $0.backendPID }
+                #expect(third == nil)
+                return [first.backendPID, second.backendPID]
+            }
+        }
+        #expect(pids?.count == 2 && pids?[0] != pids?[1])
+        #expect(pool.stats.idle == 2 && pool.stats.waiting == 0)
+    }
+
     @Test func waitingLongerThanAcquireTimeoutThrowsPoolTimeout() throws {
         let pool = PostgresPool(
             connectionString: try TestDatabase.url(), size: 1, acquireTimeout: .milliseconds(200),

@@ -1,5 +1,5 @@
-@testable import App
 import Testing
+import TokenmeterCore
 
 /// Slow-moving summaries are computed once per key and period, again when the period changes, and
 /// a failed computation keeps nothing.
