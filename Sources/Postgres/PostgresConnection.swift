@@ -25,6 +25,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// one a pool opens after the server restarted. Touched only by the thread owning the connection.
     public var sessionSetUp: Set<String> = []
 
+    /// Statements prepared in this session (`queryPrepared`), by SQL text and parameter types, least
+    /// recently used first. Only touched by the thread that currently owns the connection.
+    private var prepared: [(key: String, name: String)] = []
+    private var preparedCount = 0
+    /// Prepared statements kept per session; the least recently used one is deallocated beyond it.
+    public static let preparedLimit = 64
+
     /// Opens a connection with `application_name=tokenmeter`.
     ///
     /// - Parameter connectionString: a libpq conninfo (`host=/run/pg dbname=x user=y`) or a URL
@@ -85,15 +92,52 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
         try withExclusiveUse { connection in
-            let params = try EncodedParameters(query.binds)
-            if query.sql.utf8.contains(0) {
-                throw PostgresError.protocolViolation("the SQL text contains a NUL byte")
-            }
+            let params = try Self.encode(query)
             let result = params.withPointers { types, values, lengths, formats in
                 PQexecParams(connection, query.sql, Int32(query.binds.count), types, values, lengths, formats, 0)
             }
             return try Self.take(result, on: connection)
         }
+    }
+
+    /// Runs one statement as a prepared statement of this session, preparing it on first use: a
+    /// statement that comes back (a dashboard's refresh) is not parsed again, and once Postgres settles
+    /// on a generic plan for it, not planned again either (~1 ms for a usage statement of 20 pieces).
+    /// For statements whose plan does not depend much on their parameters.
+    @discardableResult
+    public func queryPrepared(_ query: PostgresQuery) throws -> PostgresResult {
+        try withExclusiveUse { connection in
+            let params = try Self.encode(query)
+            let key = params.types.map(String.init).joined(separator: ",") + ";" + query.sql
+            let name: String
+            if let index = prepared.firstIndex(where: { $0.key == key }) {
+                name = prepared[index].name
+                prepared.append(prepared.remove(at: index))
+            } else {
+                if prepared.count >= Self.preparedLimit {
+                    let oldest = prepared.removeFirst()
+                    _ = try Self.take(PQexec(connection, "DEALLOCATE \(oldest.name)"), on: connection)
+                }
+                preparedCount += 1
+                name = "tm_prepared_\(preparedCount)"
+                let result = params.withPointers { types, _, _, _ in
+                    PQprepare(connection, name, query.sql, Int32(query.binds.count), types)
+                }
+                _ = try Self.take(result, on: connection)
+                prepared.append((key, name))
+            }
+            let result = params.withPointers { _, values, lengths, formats in
+                PQexecPrepared(connection, name, Int32(query.binds.count), values, lengths, formats, 0)
+            }
+            return try Self.take(result, on: connection)
+        }
+    }
+
+    private static func encode(_ query: PostgresQuery) throws -> EncodedParameters {
+        if query.sql.utf8.contains(0) {
+            throw PostgresError.protocolViolation("the SQL text contains a NUL byte")
+        }
+        return try EncodedParameters(query.binds)
     }
 
     /// Runs SQL with the simple protocol: no binds, may hold several statements (migrations).

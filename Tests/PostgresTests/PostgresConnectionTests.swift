@@ -203,6 +203,38 @@ struct QueryBehaviourTests {
         #expect(try connection.query("SELECT 1 AS one").rows.count == 1)
     }
 
+    /// A prepared statement is prepared once per session and text (and parameter types), answers
+    /// with each call's values, stays usable after a failed transaction, and at most
+    /// `preparedLimit` of them live in a session; a statement that fails to prepare is not kept.
+    @Test func preparedStatementsAreReusedAndBounded() throws {
+        let connection = try TestDatabase.connect()
+        defer { connection.close() }
+        func prepared() throws -> Int {
+            try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").rows[0].decode(Int.self, column: "n")
+        }
+        for i in 0..<5 {
+            #expect(try connection.queryPrepared("SELECT \(i)::int + 1 AS v").rows[0].decode(Int.self, column: "v") == i + 1)
+        }
+        #expect(try prepared() == 1)
+        #expect(try connection.queryPrepared("SELECT \("x")::text || 'y' AS v").rows[0].decode(String.self, column: "v") == "xy")
+        #expect(try prepared() == 2)  // same text, other parameter type: its own statement
+
+        try? connection.transaction { tx in
+            try tx.query("SELECT 1/0")
+        }
+        #expect(try connection.queryPrepared("SELECT \(41)::int + 1 AS v").rows[0].decode(Int.self, column: "v") == 42)
+        #expect(throws: PostgresError.self) { try connection.queryPrepared("SELECT * FROM no_such_table_\(unsafeRaw: "xyz")") }
+        #expect(try prepared() == 2)
+
+        for i in 0..<(PostgresConnection.preparedLimit + 10) {
+            #expect(try connection.queryPrepared("SELECT \(i)::int AS v, \(unsafeRaw: String(i)) AS w").rows[0].decode(Int.self, column: "w") == i)
+        }
+        #expect(try prepared() == PostgresConnection.preparedLimit)
+        // The first statement was evicted long ago and is prepared again when it comes back.
+        #expect(try connection.queryPrepared("SELECT \(7)::int + 1 AS v").rows[0].decode(Int.self, column: "v") == 8)
+        #expect(try prepared() == PostgresConnection.preparedLimit)
+    }
+
     @Test func defaultsAreUTF8AndISODates() throws {
         let connection = try TestDatabase.connect()
         defer { connection.close() }
