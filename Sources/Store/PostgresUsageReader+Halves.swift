@@ -81,8 +81,9 @@ extension PostgresUsageReader {
         return (dimension, point)
     }
 
-    /// The split point from the buckets of `key.table` since `since`: the key value below which about
-    /// half of their rows lie; nil when one value holds most of them.
+    /// The split point from the buckets of `key.table` since `since`: the first key value with about
+    /// half of their rows below it; nil without rows, or when the half-way row has the last value
+    /// (nothing would be left above).
     static func splitPoint(_ key: SplitKey, since: Date, on connection: PostgresConnection) throws -> SplitPoint? {
         let column = PostgresUsageReader.column(key.dimension)
         let rows = try connection.query(PostgresQuery(sql: """
