@@ -252,25 +252,26 @@ extension TokenmeterAPI {
     static func writeGroup(bucket: Date?, dimensions: [UsageDimension: String?], groupBy: [UsageDimension], into w: inout JSONWriter) {
         if let bucket { w.key("bucket"); w.string(Timestamp.rfc3339(bucket)) }
         for dimension in groupBy {
-            w.key(dimension.rawValue)
+            w.key(UsageRowKeys.dimensions[UsageDimension.allCases.firstIndex(of: dimension)!])
             if let value = dimensions[dimension] ?? nil { w.string(value) } else { w.null() }
         }
     }
 
     static func writeUsageRow(_ row: UsageRow, groupBy: [UsageDimension], into w: inout JSONWriter) {
+        typealias Key = UsageRowKeys
         w.beginObject()
         writeGroup(bucket: row.bucket, dimensions: row.dimensions, groupBy: groupBy, into: &w)
-        w.key("calls"); w.int(row.calls)
-        w.key("tokens_in"); w.int(row.tokensIn)
-        w.key("tokens_out"); w.int(row.tokensOut)
-        w.key("cached_tokens"); w.int(row.cachedTokens)
-        w.key("cache_write_tokens"); w.int(row.cacheWriteTokens)
-        w.key("cost_usd"); w.rawNumber(row.costUSD)
-        w.key("unpriced_calls"); w.int(row.unpricedCalls)
-        w.key("errors"); w.int(row.errors)
-        w.key("retries"); w.int(row.retries)
-        w.key("fallbacks"); w.int(row.fallbacks)
-        w.key("cache_hits"); w.int(row.cacheHits)
+        w.key(Key.calls); w.int(row.calls)
+        w.key(Key.tokensIn); w.int(row.tokensIn)
+        w.key(Key.tokensOut); w.int(row.tokensOut)
+        w.key(Key.cachedTokens); w.int(row.cachedTokens)
+        w.key(Key.cacheWriteTokens); w.int(row.cacheWriteTokens)
+        w.key(Key.costUSD); w.rawNumber(row.costUSD)
+        w.key(Key.unpricedCalls); w.int(row.unpricedCalls)
+        w.key(Key.errors); w.int(row.errors)
+        w.key(Key.retries); w.int(row.retries)
+        w.key(Key.fallbacks); w.int(row.fallbacks)
+        w.key(Key.cacheHits); w.int(row.cacheHits)
         w.endObject()
     }
 
@@ -290,6 +291,16 @@ extension TokenmeterAPI {
         NSDecimalRound(&rounded, &value, 12, .plain)
         return Money(decimalString: "\(rounded)")?.usdString ?? "0"
     }
+}
+
+/// The member names of a usage row, encoded once.
+private enum UsageRowKeys {
+    static let calls = JSONWriter.Key("calls"), tokensIn = JSONWriter.Key("tokens_in"), tokensOut = JSONWriter.Key("tokens_out")
+    static let cachedTokens = JSONWriter.Key("cached_tokens"), cacheWriteTokens = JSONWriter.Key("cache_write_tokens")
+    static let costUSD = JSONWriter.Key("cost_usd"), unpricedCalls = JSONWriter.Key("unpriced_calls"), errors = JSONWriter.Key("errors")
+    static let retries = JSONWriter.Key("retries"), fallbacks = JSONWriter.Key("fallbacks"), cacheHits = JSONWriter.Key("cache_hits")
+    /// In the order of `UsageDimension.allCases`.
+    static let dimensions = UsageDimension.allCases.map { JSONWriter.Key($0.rawValue) }
 }
 
 /// The opaque keyset cursor of `GET /v1/requests`: base64url of "<µs since epoch>.<event id>".

@@ -71,6 +71,27 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// An object member name encoded once (quoted, escaped, with its colon), for names written in
+    /// every row of a long answer: escaping the same name per row was a seventh of the time spent
+    /// answering a 1,000-row usage breakdown.
+    public struct Key: Sendable {
+        @usableFromInline let encoded: [UInt8]
+
+        public init(_ name: String) {
+            var writer = JSONWriter()
+            writer.appendQuoted(name)
+            writer.bytes.append(UInt8(ascii: ":"))
+            encoded = writer.bytes
+        }
+    }
+
+    /// An object member name encoded beforehand; the next value written belongs to it.
+    public mutating func key(_ key: Key) {
+        beforeValue()
+        bytes.append(contentsOf: key.encoded)
+        afterKey = true
+    }
+
     /// An object member name; the next value written belongs to it.
     public mutating func key(_ k: String) {
         beforeValue()

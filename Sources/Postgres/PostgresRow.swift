@@ -14,6 +14,13 @@ public struct PostgresResult: Sendable {
         self.affectedRows = affectedRows
         self.commandTag = commandTag
     }
+
+    /// The position of a column (the first one, if several share the name), for decoding many rows
+    /// by position: looking the name up in every row cost a hash per cell.
+    public func index(ofColumn name: String) throws -> Int {
+        guard let index = columns.firstIndex(of: name) else { throw PostgresError.columnNotFound(column: name, available: columns) }
+        return index
+    }
 }
 
 /// Cells of one result, shared by all its rows.
@@ -52,6 +59,12 @@ public struct PostgresRow: Sendable {
     /// The raw text of a column, nil for NULL or an unknown column.
     public subscript(column: String) -> String? {
         guard let index = cells.columnIndex[column] else { return nil }
+        return cells.values[row * cells.columns.count + index]
+    }
+
+    /// The raw text of the column at a zero-based position, nil for NULL or a position out of range.
+    public func text(at index: Int) -> String? {
+        guard cells.columns.indices.contains(index) else { return nil }
         return cells.values[row * cells.columns.count + index]
     }
 

@@ -210,33 +210,49 @@ public final class PostgresUsageReader: UsageReader {
         // A few thousand rollup rows, or a few users' rows: parallel workers only add their start-up and
         // the merge of their partial groups (measured 20 vs 33 ms for 30 days by feature and model, 17
         // vs 30 ms for a top-N of users).
-        if users != nil || !readsRawEvents { try connection.execute("SET LOCAL max_parallel_workers_per_gather = 0") }
+        //
+        // Rollup tables are small and read again and again, so they sit in memory, where a page read
+        // out of order costs what a page read in order does. With the default `random_page_cost` (4,
+        // for spinning disks) the planner scanned a whole week table rather than the index range of the
+        // 30-day rows it wanted: 8.0 vs 6.1 ms (p10) for 30 days by feature and model.
+        if users != nil || !readsRawEvents {
+            try connection.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL random_page_cost = 1.1")
+        }
         // Rollup pieces are index range scans whatever the range: a prepared statement's generic plan
         // serves them as well as a fresh one. Raw pieces are planned afresh (partitions, parallelism).
         let result = readsRawEvents ? try connection.query(sql) : try connection.queryPrepared(sql)
+        // Columns by position, looked up once: by name it was a hash per cell of every row.
+        let dimensionColumns = try query.groupBy.map { ($0, try result.index(ofColumn: PostgresUsageReader.column($0))) }
+        let bucketColumn = query.interval == .none ? nil : try result.index(ofColumn: "bucket_epoch")
+        let column = { (name: String) in try result.index(ofColumn: name) }
+        let (calls, tokensIn, tokensOut, cachedTokens, cacheWriteTokens, cost, unpriced, errors, retries, fallbacks, cacheHits) =
+            (try column("calls"), try column("tokens_in"), try column("tokens_out"), try column("cached_tokens"), try column("cache_write_tokens"),
+             try column("cost_pico"), try column("unpriced_calls"), try column("errors"), try column("retries"), try column("fallbacks"),
+             try column("cache_hits"))
+        let cacheColumns = includeCache
+            ? (try column("cache_savings_pico"), try column("miss_calls"), try column("miss_priced_calls"), try column("miss_cost_pico")) : nil
         return try result.rows.map { row in
             var dimensions: [UsageDimension: String?] = [:]
-            for dimension in query.groupBy { dimensions[dimension] = row[PostgresUsageReader.column(dimension)] }
-            let bucket: Date? = query.interval == .none ? nil
-                : Date(timeIntervalSince1970: Double(try row.decode(Int64.self, column: "bucket_epoch")))
+            for (dimension, index) in dimensionColumns { dimensions[dimension] = row.text(at: index) }
+            let bucket = try bucketColumn.map { Date(timeIntervalSince1970: Double(try row.decode(Int64.self, at: $0))) }
             var usage = UsageRow(
                 bucket: bucket, dimensions: dimensions,
-                calls: try row.decode(Int64.self, column: "calls"),
-                tokensIn: try row.decode(Int64.self, column: "tokens_in"),
-                tokensOut: try row.decode(Int64.self, column: "tokens_out"),
-                cachedTokens: try row.decode(Int64.self, column: "cached_tokens"),
-                cacheWriteTokens: try row.decode(Int64.self, column: "cache_write_tokens"),
-                costUSD: try row.decode(String.self, column: "cost_pico"),
-                unpricedCalls: try row.decode(Int64.self, column: "unpriced_calls"),
-                errors: try row.decode(Int64.self, column: "errors"),
-                retries: try row.decode(Int64.self, column: "retries"),
-                fallbacks: try row.decode(Int64.self, column: "fallbacks"),
-                cacheHits: try row.decode(Int64.self, column: "cache_hits"))
-            if includeCache {
-                usage.cacheSavingsUSD = try row.decode(String.self, column: "cache_savings_pico")
-                usage.missCalls = try row.decode(Int64.self, column: "miss_calls")
-                usage.missPricedCalls = try row.decode(Int64.self, column: "miss_priced_calls")
-                usage.missCostUSD = try row.decode(String.self, column: "miss_cost_pico")
+                calls: try row.decode(Int64.self, at: calls),
+                tokensIn: try row.decode(Int64.self, at: tokensIn),
+                tokensOut: try row.decode(Int64.self, at: tokensOut),
+                cachedTokens: try row.decode(Int64.self, at: cachedTokens),
+                cacheWriteTokens: try row.decode(Int64.self, at: cacheWriteTokens),
+                costUSD: try row.decode(String.self, at: cost),
+                unpricedCalls: try row.decode(Int64.self, at: unpriced),
+                errors: try row.decode(Int64.self, at: errors),
+                retries: try row.decode(Int64.self, at: retries),
+                fallbacks: try row.decode(Int64.self, at: fallbacks),
+                cacheHits: try row.decode(Int64.self, at: cacheHits))
+            if let (savings, missCalls, missPricedCalls, missCost) = cacheColumns {
+                usage.cacheSavingsUSD = try row.decode(String.self, at: savings)
+                usage.missCalls = try row.decode(Int64.self, at: missCalls)
+                usage.missPricedCalls = try row.decode(Int64.self, at: missPricedCalls)
+                usage.missCostUSD = try row.decode(String.self, at: missCost)
             }
             return usage
         }

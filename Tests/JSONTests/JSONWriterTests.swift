@@ -66,6 +66,23 @@ struct JSONWriterTests {
         #expect(throws: Never.self) { try JSONParser.parse(w.bytes) }
     }
 
+    @Test func encodedKeysWriteWhatStringKeysWrite() throws {
+        let names = ["calls", "a\"b", "tab\there", "ünï", ""]
+        var byString = JSONWriter(), byKey = JSONWriter()
+        for w in [0, 1] {
+            var writer = JSONWriter()
+            writer.beginObject()
+            for (i, name) in names.enumerated() {
+                if w == 0 { writer.key(name) } else { writer.key(JSONWriter.Key(name)) }
+                writer.int(i)
+            }
+            writer.endObject()
+            if w == 0 { byString = writer } else { byKey = writer }
+        }
+        #expect(byKey.bytes == byString.bytes)
+        #expect(String(decoding: byKey.bytes, as: UTF8.self) == #"{"calls":0,"a\"b":1,"tab\there":2,"ünï":3,"":4}"#)
+    }
+
     @Test func keepsNumberLiteralsVerbatim() throws {
         let value = try JSONParser.parse(Array(#"[1.50,-0,1E+2,123456789012345678901234567890]"#.utf8))
         #expect(text(value) == #"[1.50,-0,1E+2,123456789012345678901234567890]"#)

@@ -182,6 +182,23 @@ struct QueryBehaviourTests {
         #expect(throws: PostgresError.self) { try row.decode(String.self, at: 9) }
     }
 
+    @Test func columnsCanBeResolvedOnceAndReadByPosition() throws {
+        let connection = try TestDatabase.connect()
+        defer { connection.close() }
+        let result = try connection.query("SELECT 'a' AS model, 7 AS tokens, NULL::text AS model UNION ALL SELECT 'b', 8, 'x'")
+        let model = try result.index(ofColumn: "model"), tokens = try result.index(ofColumn: "tokens")
+        #expect(model == 0 && tokens == 1)
+        #expect(result.rows.map { $0.text(at: model) } == ["a", "b"])
+        #expect(try result.rows.map { try $0.decode(Int.self, at: tokens) } == [7, 8])
+        #expect(result.rows[0].text(at: 2) == nil && result.rows[1].text(at: 2) == "x" && result.rows[0].text(at: 3) == nil)
+        #expect {
+            try result.index(ofColumn: "missing")
+        } throws: { error in
+            guard case PostgresError.columnNotFound("missing", ["model", "tokens", "model"]) = error else { return false }
+            return true
+        }
+    }
+
     @Test func serverErrorsCarrySQLStateAndHideBoundValues() throws {
         let connection = try TestDatabase.connect()
         defer { connection.close() }
