@@ -83,9 +83,21 @@ struct PendingRollup: Sendable {
         return "WITH " + ctes.joined(separator: ",\n") + "\nSELECT count(*) AS moved FROM moved"
     }
 
-    /// The start of the `level` bucket (`minute` … `week`, or `6h`) holding the instant `column`, in UTC.
+    /// The start of the `level` bucket (`minute` … `week`, `6h`, or `2w`) holding the instant `column`, in UTC.
+    /// Fortnights are pairs of ISO weeks counted from Monday 1970-01-05 (`Resolution.origin`).
     static func bucket(_ level: String, of column: String) -> String {
-        level == "6h" ? "date_bin('6 hours', \(column), TIMESTAMPTZ '2000-01-01 00:00:00+00')" : "date_trunc('\(level)', \(column), 'UTC')"
+        switch level {
+        case "6h": return "date_bin('6 hours', \(column), TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+        case "2w": return "date_bin('14 days', \(column), TIMESTAMPTZ '1970-01-05 00:00:00+00')"
+        default: return "date_trunc('\(level)', \(column), 'UTC')"
+        }
+    }
+
+    /// Days a bucket of `level` spans beyond its first, for levels longer than a day: retention keeps
+    /// such a bucket until all of it is past the cutoff.
+    static func extraDays(_ level: String) -> Int {
+        guard let resolution = Resolution.allCases.first(where: { $0.name == level }) else { return 0 }
+        return max(0, Int(resolution.seconds / 86_400) - 1)
     }
 
     /// The column type of an aggregate in every pending and folded table: money in picodollars is
@@ -145,7 +157,7 @@ struct PendingRollup: Sendable {
         foldedTables: [("minute", "rollup_minute_folded"), ("hour", "rollup_hour_folded"), ("day", "rollup_day_folded")],
         keys: PostgresEventWriter.rollupKeys,
         aggregates: PostgresEventWriter.rollupAggregates.map(\.0),
-        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"], levels: ["hour", "6h", "day", "week"]),
+        narrowFamilies: [NarrowFamily(prefix: "rollup_feature_model", keys: ["feature", "model"], levels: ["hour", "6h", "day", "week", "2w"]),
                          NarrowFamily(prefix: "rollup_by_feature", keys: ["feature"]),
                          NarrowFamily(prefix: "rollup_by_model", keys: ["model"])])
 

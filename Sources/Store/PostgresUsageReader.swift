@@ -68,12 +68,13 @@ public final class PostgresUsageReader: UsageReader {
         tables[.minute] = minute
         return Source(tables: tables, pending: pending, dimensions: dimensions)
     }
-    /// With 6-hour buckets too (migration 0017): ~1,000 rows per bucket on the benchmark data, so the
-    /// edge hours of a range dominated what it read.
+    /// With 6-hour buckets (migration 0017) and fortnights (0018) too: ~1,000 rows per bucket on the
+    /// benchmark data, so the edge hours and the weeks of a range dominated what it read.
     static let usageByFeatureModel: Source = {
         var source = narrow("rollup_feature_model", minute: "rollup_minute_folded", pending: "rollup_usage_pending_cells",
                             dimensions: [.feature, .model])
         source.tables[.sixHours] = "rollup_feature_model_6h_folded"
+        source.tables[.fortnight] = "rollup_feature_model_2w_folded"
         return source
     }()
     /// One key, the rest summed (migration 0014): "daily cost by feature" reads 50 rows per bucket, not 1,000.

@@ -1,14 +1,14 @@
 import Foundation
 import TokenmeterCore
 
-/// Splits a time range into pieces that rollups answer exactly: whole weeks from the week rollup (the
-/// narrow families have one), whole days from the day rollup, whole 6-hour blocks and hours at the
+/// Splits a time range into pieces that rollups answer exactly: whole fortnights and weeks from the
+/// fortnight (usage by feature and model only) and week rollups (the narrow families have one), whole days from the day rollup, whole 6-hour blocks and hours at the
 /// edges from the 6-hour (usage by feature and model only) and hour rollups, whole minutes from the
 /// minute rollup, and the ragged ends from raw events. A 30-day range
 /// thus reads a few week and day buckets plus edge buckets, never the raw table, and the answer equals
 /// the raw answer exactly.
 enum Resolution: Int, Comparable, CaseIterable, Sendable {
-    case raw = 0, minute, hour, sixHours, day, week
+    case raw = 0, minute, hour, sixHours, day, week, fortnight
 
     var seconds: Int64 {
         switch self {
@@ -18,14 +18,16 @@ enum Resolution: Int, Comparable, CaseIterable, Sendable {
         case .sixHours: return 6 * 3600
         case .day: return 86_400
         case .week: return 7 * 86_400
+        case .fortnight: return 14 * 86_400
         }
     }
 
     /// Where buckets start, in seconds since the epoch (modulo `seconds`): weeks are ISO weeks, as
-    /// Postgres's `date_trunc('week', …)` cuts them, and 1970-01-05 was a Monday.
-    var origin: Int64 { self == .week ? 4 * 86_400 : 0 }
+    /// Postgres's `date_trunc('week', …)` cuts them, and 1970-01-05 was a Monday; fortnights are the
+    /// pairs of weeks counted from that Monday (`PendingRollup.bucket`).
+    var origin: Int64 { self == .week || self == .fortnight ? 4 * 86_400 : 0 }
 
-    var name: String { ["raw", "minute", "hour", "6h", "day", "week"][rawValue] }
+    var name: String { ["raw", "minute", "hour", "6h", "day", "week", "2w"][rawValue] }
 
     static func < (a: Resolution, b: Resolution) -> Bool { a.rawValue < b.rawValue }
 }

@@ -53,9 +53,9 @@ extension StorageMaintainer {
         for row in projects {
             let project = try row.decode(Int64.self, column: "id")
             for (level, table) in StorageMaintainer.rollupTables {
-                // A week row goes only once the whole week is past the cutoff (weeks start at midnight,
-                // so bucket + 7 d ≤ cutoff ⇔ bucket < cutoff − 6 d); a week straddling it stays whole.
-                var tableCutoff = level == "week" ? cutoff.addingTimeInterval(-StorageMaintainer.days(6)) : cutoff
+                // A week (fortnight) row goes only once the whole week is past the cutoff (weeks start at
+                // midnight, so bucket + 7 d ≤ cutoff ⇔ bucket < cutoff − 6 d); one straddling it stays whole.
+                var tableCutoff = cutoff.addingTimeInterval(-StorageMaintainer.days(PendingRollup.extraDays(level)))
                 if PendingRollup.keptLikeRawEvents.contains(table) { tableCutoff = rawCutoff }
                 let binds: [PostgresValue] = [.int(project), .timestamp(tableCutoff), .int(Int64(work.batchSize))]
                 work.pass.rollupRowsDeleted += try work.deleteInBatches(PostgresQuery(sql: """

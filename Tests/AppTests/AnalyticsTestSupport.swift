@@ -99,10 +99,11 @@ extension RunningServer {
         ]
         for family in narrow {
             // The packed sketches have minutes too (migration 0016), usage by feature and model 6-hour
-            // buckets (0017).
-            let extra = family.sketch ? ["minute"] : family.prefix == "rollup_feature_model" ? ["6h"] : []
+            // buckets (0017) and fortnights (0018).
+            let extra = family.sketch ? ["minute"] : family.prefix == "rollup_feature_model" ? ["6h", "2w"] : []
             for level in extra + ["hour", "day", "week"] {
-                let bucket = level == "6h" ? "date_bin('6 hours', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')" : "date_trunc('\(level)', ts, 'UTC')"
+                let bucket = ["6h": "date_bin('6 hours', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+                              "2w": "date_bin('14 days', ts, TIMESTAMPTZ '1970-01-05 00:00:00+00')"][level] ?? "date_trunc('\(level)', ts, 'UTC')"
                 if family.sketch {
                     try compare("\(family.prefix)_\(level)",
                                 raw: """

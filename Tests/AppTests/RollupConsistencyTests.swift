@@ -43,7 +43,7 @@ struct RollupConsistencyTests {
 
         #expect(try server.sqlValue("SELECT count(*) FROM events") == "300")
         let mismatches = try server.rollupMismatches()
-        #expect(mismatches.count == 8 + 21)  // the wide tables and the narrow families of migrations 0010, 0014, 0016 and 0017
+        #expect(mismatches.count == 8 + 22)  // the wide tables and the narrow families of migrations 0010, 0014, 0016, 0017 and 0018
         #expect(mismatches.values.allSatisfy { $0 == 0 }, "\(mismatches)")
         #expect(try server.rows("/v1/usage?from=2026-10-20T00:00:00Z&to=2026-10-23T00:00:00Z&group_by=feature,model") == before)
         #expect(try server.sqlValue("SELECT sum(calls) FROM rollup_day") == "300")

@@ -15,7 +15,7 @@ struct NarrowFamilyTests {
     /// The tables a statement reads, by the names the reader uses.
     static func tables(_ sql: String) -> Set<String> {
         let families = ["rollup_feature_model", "rollup_by_feature", "rollup_by_model", "rollup_by_user", "rollup_user", "sketch_by_model", "sketch_by_feature", "sketch", "rollup"]
-        let names = families.flatMap { family in ["minute", "hour", "day", "week"].map { "\(family)_\($0)_folded" } }
+        let names = families.flatMap { family in ["minute", "hour", "6h", "day", "week", "2w"].map { "\(family)_\($0)_folded" } }
             + ["rollup_usage_pending_cells", "rollup_user_pending_cells", "sketch_pending_cells", "events"]
         return Set(names.filter { sql.contains("FROM \($0) ") || sql.contains("FROM \($0)\n") })
     }
@@ -27,8 +27,9 @@ struct NarrowFamilyTests {
         var testDescription: String { "group_by \(groupBy.map(\.rawValue)), filters \(filters.keys.map(\.rawValue).sorted())" }
     }
 
-    static let fm: Set<String> = ["rollup_feature_model_week_folded", "rollup_feature_model_day_folded", "rollup_feature_model_hour_folded",
-                                   "rollup_usage_pending_cells"]
+    /// 2026-11-09 and 2026-11-23 start fortnights; the edges take days, 6-hour blocks and hours.
+    static let fm: Set<String> = ["rollup_feature_model_2w_folded", "rollup_feature_model_day_folded", "rollup_feature_model_6h_folded",
+                                   "rollup_feature_model_hour_folded", "rollup_usage_pending_cells"]
     static let wide: Set<String> = ["rollup_day_folded", "rollup_hour_folded", "rollup_usage_pending_cells"]
     static let usageCases: [Case] = [
         Case(groupBy: [.feature, .model], tables: fm),

@@ -33,7 +33,8 @@ struct QueryPlanTests {
         let from = Double(Int.random(in: 1_780_000_000...1_790_000_000, using: &rng)) + Double(Int.random(in: 0..<1000, using: &rng)) / 1000
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let segments = QueryPlan.segments(range, levels: [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.minute, .hour, .sixHours, .day, .week]][seed % 3])
+        let segments = QueryPlan.segments(range, levels: [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.minute, .hour, .sixHours, .day, .week],
+                                                                 [.minute, .hour, .sixHours, .day, .week, .fortnight]][seed % 4])
         guard range.from < range.to else { #expect(segments.isEmpty); return }
         #expect(segments.first?.from == range.from)
         #expect(segments.last?.to == range.to)
@@ -92,7 +93,8 @@ struct QueryPlanTests {
         let to = from + [0.5, 59, 3599, 86_399, 4 * 86_400.25, 40 * 86_400][seed % 6] * Double.random(in: 0..<1.5, using: &rng)
         let now = from + (to - from) * Double.random(in: -0.2..<1.5, using: &rng)
         let range = TimeRange(from: Date(timeIntervalSince1970: from), to: Date(timeIntervalSince1970: to))
-        let levels: [Resolution] = [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.hour, .day], [.minute, .hour, .sixHours, .day, .week]][seed % 4]
+        let levels: [Resolution] = [[.minute, .hour, .day], [.minute, .hour, .day, .week], [.hour, .day], [.minute, .hour, .sixHours, .day, .week],
+                                    [.minute, .hour, .sixHours, .day, .week, .fortnight]][seed % 5]
         let segments = QueryPlan.segments(range, levels: levels, subtractive: true, now: Date(timeIntervalSince1970: now))
         let additive = QueryPlan.segments(range, levels: levels)
         #expect(segments.count <= additive.count + 8)
@@ -150,6 +152,32 @@ struct QueryPlanTests {
                                     Segment(resolution: .hour, from: Self.date("2026-12-06T06:00:00Z"), to: Self.date("2026-12-06T07:00:00Z"))])
     }
 
+    /// Fortnights (usage by feature and model, migration 0018) are pairs of ISO weeks counted from Monday
+    /// 1970-01-05: 2026-11-09 starts one (week 2,966 since then), 2026-11-16 does not. Thirty days
+    /// holding four whole weeks read two fortnights when the weeks start a fortnight, and a week, a
+    /// fortnight and a week when they do not.
+    @Test func fortnightsHalveTheWeeksOfAMonth() {
+        let levels: [Resolution] = [.minute, .hour, .sixHours, .day, .week, .fortnight]
+        let even = Self.range("2026-11-07T02:00:00Z", "2026-12-07T02:00:00Z")
+        // Asked a month later, so that no bucket after the range is free.
+        let later = { (range: TimeRange) in range.to.addingTimeInterval(30 * 86_400) }
+        let evenPlan = QueryPlan.segments(even, levels: levels, subtractive: true, now: later(even))
+        #expect(evenPlan.filter { $0.resolution >= .week } == [
+            Segment(resolution: .fortnight, from: Self.date("2026-11-09T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z"))])
+        let odd = Self.range("2026-11-14T02:00:00Z", "2026-12-14T02:00:00Z")
+        let oddPlan = QueryPlan.segments(odd, levels: levels, subtractive: true, now: later(odd))
+        #expect(oddPlan.filter { $0.resolution >= .week } == [
+            Segment(resolution: .week, from: Self.date("2026-11-16T00:00:00Z"), to: Self.date("2026-11-23T00:00:00Z")),
+            Segment(resolution: .fortnight, from: Self.date("2026-11-23T00:00:00Z"), to: Self.date("2026-12-07T00:00:00Z")),
+            Segment(resolution: .week, from: Self.date("2026-12-07T00:00:00Z"), to: Self.date("2026-12-14T00:00:00Z"))])
+        for (range, plan) in [(even, evenPlan), (odd, oddPlan)] {
+            let weeksOnly = QueryPlan.segments(range, levels: Array(levels.dropLast()), subtractive: true, now: later(range))
+            #expect(QueryPlan.bucketsRead(plan, now: later(range).timeIntervalSince1970)
+                    == QueryPlan.bucketsRead(weeksOnly, now: later(range).timeIntervalSince1970) - (plan == evenPlan ? 2 : 1))
+        }
+        #expect(Resolution.fortnight.name == "2w" && Resolution.fortnight.seconds == 14 * 86_400)
+    }
+
     @Test func rollupCoverageOfAThirtyDayRangeIsTheRange() {
         let range = Self.range("2026-11-06T07:00:00Z", "2026-12-06T07:00:00Z")
         for subtractive in [false, true] {
@@ -183,5 +211,9 @@ struct QueryPlanTests {
         #expect(QueryPlan.levels(interval: .day, timeZone: "Europe/Berlin", range: range, available: withBlocks) == [.minute, .hour])
         #expect(QueryPlan.levels(interval: .day, timeZone: "Asia/Tokyo", range: range, available: withBlocks) == [.minute, .hour])
         #expect(QueryPlan.levels(interval: .none, timeZone: "Asia/Kolkata", range: range, available: withBlocks) == withBlocks)
+        // Fortnights, like weeks, only serve answers without buckets.
+        let withFortnights = withBlocks + [.fortnight]
+        #expect(QueryPlan.levels(interval: .none, timeZone: nil, range: range, available: withFortnights) == withFortnights)
+        #expect(QueryPlan.levels(interval: .day, timeZone: nil, range: range, available: withFortnights) == [.minute, .hour, .sixHours, .day])
     }
 }
