@@ -56,7 +56,8 @@ public final class Server: Sendable {
         committerConfiguration.maxQueuedEvents = configuration.maxQueuedEvents
         committer = GroupCommitter(writer: PostgresEventWriter(pool: writePool, rollups: configuration.rollupsAtIngest), configuration: committerConfiguration,
                                    logger: logger.with(label: "ingest"), metrics: metrics)
-        maintenancePool = PostgresPool(connectionString: connectionString, size: 1, acquireTimeout: .seconds(5))
+        // One connection per rollup family: the compactor folds the three side by side (a back-fill's backlog).
+        maintenancePool = PostgresPool(connectionString: connectionString, size: RollupCompactor.familyCount, acquireTimeout: .seconds(5))
         let compactor = RollupCompactor(pool: maintenancePool)
         compaction = PeriodicTask(name: "tokenmeter-compaction", interval: .seconds(configuration.compactionIntervalSeconds),
                                   logger: logger.with(label: "compaction")) { try compactor.compactOnce().backlog }

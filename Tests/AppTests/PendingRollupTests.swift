@@ -279,6 +279,36 @@ struct PendingRollupTests {
         #expect(try count("rollup_user_pending") == 0)
     }
 
+    /// A family whose lock another session holds is skipped; the others are folded. After a pass that
+    /// left a backlog the families fold side by side, each on its own connection.
+    @Test func familiesFoldSideBySideAndOneLockedFamilyWaits() throws {
+        try ingest(0..<300)
+        let pending = { (table: String) in try self.count(table) }
+        #expect(try pending("rollup_usage_pending") > 0 && pending("rollup_user_pending") > 0 && pending("sketch_pending") > 0)
+        let holder = try PostgresConnection(connectionString: server.connectionString)
+        defer { holder.close() }
+        try holder.execute("BEGIN")
+        let users = try #require(PendingRollup.all.firstIndex { $0.pendingTable == "rollup_user_pending" })
+        _ = try holder.query(PostgresQuery(sql: "SELECT pg_advisory_xact_lock($1)", binds: [.int(0x746D_5F72_6F6C_6C + 1 + Int64(users))]))
+        let pool = PostgresPool(connectionString: server.connectionString, size: RollupCompactor.familyCount)
+        defer { pool.close() }
+        // A pass of one pending row per family leaves a backlog: the next passes fold side by side.
+        let compactor = RollupCompactor(pool: pool, rowsPerPass: 1)
+        let first = try compactor.compactOnce()
+        #expect(first.ran && first.backlog && first.movedRows == 2)
+        #expect(pool.stats.open == 1, "a pass after no backlog folds on one connection")
+        while try compactor.compactOnce().backlog {}
+        #expect(try pending("rollup_usage_pending") == 0 && pending("sketch_pending") == 0)
+        #expect(try pending("rollup_user_pending") > 0)
+        #expect(pool.stats.open >= 2, "side by side on more than one connection")
+        try holder.execute("COMMIT")
+        while try compactor.compactOnce().backlog {}
+        #expect(try pending("rollup_user_pending") == 0)
+        let mismatches = try server.rollupMismatches()
+        #expect(mismatches.values.allSatisfy { $0 == 0 }, "\(mismatches)")
+        #expect(try narrowMinusWide() == 0)
+    }
+
     /// Minimal events for the concurrency test: distinct users so the folds have work.
     static func plain(_ range: Range<Int>) -> String {
         range.map { i in
