@@ -55,6 +55,9 @@ struct PackedSketchTests {
         Case(from: "2026-11-06T07:00:10Z", to: "2026-11-06T07:40:00Z", groupBy: [.feature]),
         Case(from: "2026-11-05T00:00:00Z", to: "2026-11-25T00:00:00Z", groupBy: [.model], interval: .day),
         Case(from: "2026-11-05T05:00:00Z", to: "2026-11-24T05:00:00Z", groupBy: [.feature], interval: .day, zone: "America/New_York"),
+        // Edges by subtraction: a day row minus its first two hours, a week minus the day after the range.
+        Case(from: "2026-11-12T02:00:00Z", to: "2026-11-22T00:00:00Z", groupBy: [.model]),
+        Case(from: "2026-11-10T22:00:00Z", to: "2026-11-11T23:59:00Z", groupBy: [.feature, .model].filter { $0 == .model }, interval: .hour),
     ]
 
     /// `bucket|group` → sketch index → count, from the reader.
