@@ -21,6 +21,20 @@ struct SketchCellsTests {
         #expect(SketchCells.integers(inArray: text) == nil)
     }
 
+    /// A subtracted row (a piece of a coarser row outside the range) takes its counts away again;
+    /// buckets that net out to nothing leave the sketch, whatever the order of the rows.
+    @Test func subtractedRowsTakeTheirCountsAway() {
+        var merged = SketchCells()
+        merged.add(indexes: [3, 5], counts: [2, 1], sign: -1)   // hours 00–02, subtracted …
+        merged.add(indexes: [1, 3, 5, 9], counts: [4, 6, 1, 2])  // … from their day
+        merged.add(indexes: [9], counts: [2], sign: -1)
+        var expected = LatencySketch()
+        expected.add(index: 1, count: 4)
+        expected.add(index: 3, count: 4)
+        #expect(merged.sketch() == expected)
+        #expect(merged.sketch().count == 8)
+    }
+
     /// Merging sorted rows equals adding every (index, count) to one sketch.
     @Test(arguments: 0..<50)
     func mergeEqualsAddingEveryCell(_ seed: Int) {
