@@ -89,8 +89,13 @@ struct NarrowFamilyTests {
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-12-06T07:00:00Z")!)
         let sql = PostgresUsageReader.latencySQL(query, metric: .ttft).sql
         #expect(Self.tables(sql) == Self.byModel.union(["sketch_by_model_minute_folded", "events"]))
-        // A range shorter than an hour is all packed minutes but for its seconds.
+        // A range shorter than an hour is packed rows but for its seconds: its hour minus the 21 minutes
+        // around its 39 whole minutes (fewer rows than the 39).
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:50:00Z")!)
+        #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql)
+                == ["sketch_by_model_hour_folded", "sketch_by_model_minute_folded", "sketch_pending_cells", "events"])
+        // 20 whole minutes: the minutes themselves.
+        query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:31:00Z")!)
         #expect(Self.tables(PostgresUsageReader.latencySQL(query, metric: .latency).sql) == ["sketch_by_model_minute_folded", "sketch_pending_cells", "events"])
         // Shorter than a whole minute: raw events alone.
         query.range = TimeRange(from: Timestamp.parseRFC3339("2026-11-06T07:10:30.5Z")!, to: Timestamp.parseRFC3339("2026-11-06T07:10:50Z")!)
