@@ -129,7 +129,7 @@ extension TokenmeterAPI {
         if !query.groupBy.contains(.feature) { query.groupBy.append(.feature) }
         let perFeature = try deps.usage.usage(query, includeCache: true)
         struct Totals {
-            var calls: Int64 = 0, hits: Int64 = 0, tokensIn: Int64 = 0, cached: Int64 = 0
+            var calls: Int64 = 0, hits: Int64 = 0, providerHits: Int64 = 0, tokensIn: Int64 = 0, cached: Int64 = 0
             var cachedSavings = Decimal(0), appSavings = Decimal(0), appSavingsUnpriced: Int64 = 0
         }
         var groups: [(key: [String?], bucket: Date?, totals: Totals)] = []
@@ -144,6 +144,7 @@ extension TokenmeterAPI {
             var t = groups[positions[id]!].totals
             t.calls += row.calls
             t.hits += row.cacheHits
+            t.providerHits += row.providerCacheHits
             t.tokensIn += row.tokensIn
             t.cached += row.cachedTokens
             t.cachedSavings += Decimal(string: row.cacheSavingsUSD) ?? 0
@@ -170,6 +171,8 @@ extension TokenmeterAPI {
                 w.key("cache_hit_rate"); if t.calls > 0 { w.double(Double(t.hits) / Double(t.calls)) } else { w.null() }
                 w.key("tokens_in"); w.int(t.tokensIn)
                 w.key("cached_tokens"); w.int(t.cached)
+                w.key("provider_cache_hits"); w.int(t.providerHits)
+                w.key("provider_cache_hit_rate"); if t.calls > 0 { w.double(Double(t.providerHits) / Double(t.calls)) } else { w.null() }
                 w.key("cached_token_share"); if t.tokensIn > 0 { w.double(Double(t.cached) / Double(t.tokensIn)) } else { w.null() }
                 w.key("cached_tokens_saved_usd"); w.rawNumber(TokenmeterAPI.usd(t.cachedSavings))
                 w.key("cache_hits_saved_usd"); w.rawNumber(TokenmeterAPI.usd(t.appSavings))
@@ -272,6 +275,7 @@ extension TokenmeterAPI {
         w.key(Key.retries); w.int(row.retries)
         w.key(Key.fallbacks); w.int(row.fallbacks)
         w.key(Key.cacheHits); w.int(row.cacheHits)
+        w.key(Key.providerCacheHits); w.int(row.providerCacheHits)
         w.endObject()
     }
 
@@ -299,6 +303,7 @@ private enum UsageRowKeys {
     static let cachedTokens = JSONWriter.Key("cached_tokens"), cacheWriteTokens = JSONWriter.Key("cache_write_tokens")
     static let costUSD = JSONWriter.Key("cost_usd"), unpricedCalls = JSONWriter.Key("unpriced_calls"), errors = JSONWriter.Key("errors")
     static let retries = JSONWriter.Key("retries"), fallbacks = JSONWriter.Key("fallbacks"), cacheHits = JSONWriter.Key("cache_hits")
+    static let providerCacheHits = JSONWriter.Key("provider_cache_hits")
     /// In the order of `UsageDimension.allCases`.
     static let dimensions = UsageDimension.allCases.map { JSONWriter.Key($0.rawValue) }
 }

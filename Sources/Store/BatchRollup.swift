@@ -49,6 +49,7 @@ struct BatchRollup {
         var retries: Int64 = 0
         var fallbacks: Int64 = 0
         var cacheHits: Int64 = 0
+        var providerCacheHits: Int64 = 0
         var latencySumMs: Double = 0
         var latencyCount: Int64 = 0
         var cacheSavingsPico: Int128 = 0
@@ -69,6 +70,7 @@ struct BatchRollup {
             retries += Int64(e.retries)
             if e.fallbackTriggered { fallbacks += 1 }
             if e.cacheHit { cacheHits += 1 }
+            if e.usage.cachedInput > 0 { providerCacheHits += 1 }
             if let latency = e.latencyMs { latencySumMs += latency; latencyCount += 1 }
             if let savings = e.cacheSavings { cacheSavingsPico += Int128(savings.picodollars) }
             if !e.cacheHit {
@@ -83,6 +85,7 @@ struct BatchRollup {
             { String($0.calls) }, { String($0.tokensIn) }, { String($0.tokensOut) }, { String($0.cachedTokens) },
             { String($0.cacheWriteTokens) }, { String($0.costPico) }, { String($0.unpricedCalls) }, { String($0.errors) },
             { String($0.retries) }, { String($0.fallbacks) }, { String($0.cacheHits) },
+            { String($0.providerCacheHits) },
         ]
 
         /// The columns of `PostgresEventWriter.rollupAggregates`, in its order.

@@ -43,13 +43,16 @@ public final class PostgresEventWriter: EventWriter {
         ("cost_pico", "coalesce(sum(cost_pico), 0)"), ("unpriced_calls", "count(*) FILTER (WHERE cost_pico IS NULL)"),
         ("errors", "count(*) FILTER (WHERE status = 'error')"), ("retries", "sum(retries)"),
         ("fallbacks", "count(*) FILTER (WHERE fallback_triggered)"), ("cache_hits", "count(*) FILTER (WHERE cache_hit)"),
+        // Calls the provider's prompt cache served some input tokens of (migration 0019).
+        ("provider_cache_hits", "count(*) FILTER (WHERE cached_tokens > 0)"),
         ("latency_sum_ms", "coalesce(sum(latency_ms), 0)"), ("latency_count", "count(latency_ms)"),
         ("cache_savings_pico", "coalesce(sum(cache_savings_pico), 0)"), ("miss_calls", "count(*) FILTER (WHERE NOT cache_hit)"),
         ("miss_priced_calls", "count(*) FILTER (WHERE NOT cache_hit AND cost_pico IS NOT NULL)"),
         ("miss_cost_pico", "coalesce(sum(cost_pico) FILTER (WHERE NOT cache_hit), 0)"),
         ("ttft_sum_ms", "coalesce(sum(ttft_ms), 0)"), ("ttft_count", "count(ttft_ms)"),
     ]
-    static let userAggregates = Array(rollupAggregates.prefix(11))
+    /// The per-user family keeps the counters (through `provider_cache_hits`), not latency or cache savings.
+    static let userAggregates = Array(rollupAggregates.prefix(12))
 
 
     static let rollupKeys = ["feature", "model", "provider", "environment", "status", "step_type"]

@@ -90,7 +90,7 @@ public final class PostgresUsageReader: UsageReader {
     static let sketchesByFeature = packed("sketch_by_feature", dimensions: [.feature])
 
     /// The aggregate columns every usage source provides, with their expression over raw events.
-    static let baseAggregates = Array(PostgresEventWriter.rollupAggregates.prefix(11))
+    static let baseAggregates = PostgresEventWriter.userAggregates
     static let cacheAggregates = PostgresEventWriter.rollupAggregates.filter {
         ["cache_savings_pico", "miss_calls", "miss_priced_calls", "miss_cost_pico"].contains($0.0)
     }
@@ -226,10 +226,10 @@ public final class PostgresUsageReader: UsageReader {
         let dimensionColumns = try query.groupBy.map { ($0, try result.index(ofColumn: PostgresUsageReader.column($0))) }
         let bucketColumn = query.interval == .none ? nil : try result.index(ofColumn: "bucket_epoch")
         let column = { (name: String) in try result.index(ofColumn: name) }
-        let (calls, tokensIn, tokensOut, cachedTokens, cacheWriteTokens, cost, unpriced, errors, retries, fallbacks, cacheHits) =
+        let (calls, tokensIn, tokensOut, cachedTokens, cacheWriteTokens, cost, unpriced, errors, retries, fallbacks, cacheHits, providerCacheHits) =
             (try column("calls"), try column("tokens_in"), try column("tokens_out"), try column("cached_tokens"), try column("cache_write_tokens"),
              try column("cost_pico"), try column("unpriced_calls"), try column("errors"), try column("retries"), try column("fallbacks"),
-             try column("cache_hits"))
+             try column("cache_hits"), try column("provider_cache_hits"))
         let cacheColumns = includeCache
             ? (try column("cache_savings_pico"), try column("miss_calls"), try column("miss_priced_calls"), try column("miss_cost_pico")) : nil
         return try result.rows.map { row in
@@ -248,7 +248,8 @@ public final class PostgresUsageReader: UsageReader {
                 errors: try row.decode(Int64.self, at: errors),
                 retries: try row.decode(Int64.self, at: retries),
                 fallbacks: try row.decode(Int64.self, at: fallbacks),
-                cacheHits: try row.decode(Int64.self, at: cacheHits))
+                cacheHits: try row.decode(Int64.self, at: cacheHits),
+                providerCacheHits: try row.decode(Int64.self, at: providerCacheHits))
             if let (savings, missCalls, missPricedCalls, missCost) = cacheColumns {
                 usage.cacheSavingsUSD = try row.decode(String.self, at: savings)
                 usage.missCalls = try row.decode(Int64.self, at: missCalls)

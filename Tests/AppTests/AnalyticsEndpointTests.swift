@@ -130,6 +130,12 @@ struct AnalyticsEndpointTests {
         }
         #expect(byFeature["cache"]?.double("cached_token_share") == 1000.0 / 3000.0)
         #expect(byFeature["cache3"]?["cached_token_share"] == .null)
+        // Provider prompt-cache hits: the calls with cached input tokens (m2, m3).
+        #expect(byFeature["cache"]?.int("provider_cache_hits") == 1)
+        #expect(byFeature["cache"]?.double("provider_cache_hit_rate") == 0.25)
+        #expect(byFeature["cache2"]?.int("provider_cache_hits") == 1)
+        #expect(byFeature["cache3"]?.int("provider_cache_hits") == 0)
+        #expect(byFeature["cache3"]?.double("provider_cache_hit_rate") == 0)
 
         // Without grouping, the per-feature valuations add up.
         let total = try #require(try server.rows("/v1/cache?from=2026-10-11T00:00:00Z&to=2026-10-12T00:00:00Z").first)
@@ -142,6 +148,8 @@ struct AnalyticsEndpointTests {
         // A ragged range (raw ends) gives the same figures as the aligned one.
         let ragged = try #require(try server.rows("/v1/cache?from=2026-10-11T00:59:59.9Z&to=2026-10-11T04:00:00.1Z").first)
         #expect(ragged.text("saved_usd") == "0.00313")
+        #expect(total.int("provider_cache_hits") == 2)
+        #expect(ragged.int("provider_cache_hits") == 2)
         #expect(try server.badRequestField("/v1/cache?group_by=user_id") == "group_by")
     }
 

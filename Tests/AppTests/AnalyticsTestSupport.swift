@@ -55,12 +55,13 @@ extension RunningServer {
             count(*) AS calls, sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out, sum(cached_tokens) AS cached_tokens,
             sum(cache_write_tokens) AS cache_write_tokens, coalesce(sum(cost_pico), 0) AS cost_pico,
             count(*) FILTER (WHERE cost_pico IS NULL) AS unpriced_calls, count(*) FILTER (WHERE status = 'error') AS errors,
-            sum(retries) AS retries, count(*) FILTER (WHERE fallback_triggered) AS fallbacks, count(*) FILTER (WHERE cache_hit) AS cache_hits
+            sum(retries) AS retries, count(*) FILTER (WHERE fallback_triggered) AS fallbacks, count(*) FILTER (WHERE cache_hit) AS cache_hits,
+            count(*) FILTER (WHERE cached_tokens > 0) AS provider_cache_hits
             """
         // Stored sides are summed per key: some are views over folded and pending rows (migration 0004),
         // which may hold one key several times.
         let counterColumns = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "cost_pico", "unpriced_calls", "errors",
-                              "retries", "fallbacks", "cache_hits"].map { "sum(\($0))" }.joined(separator: ", ")
+                              "retries", "fallbacks", "cache_hits", "provider_cache_hits"].map { "sum(\($0))" }.joined(separator: ", ")
         let rollupKeys = "coalesce(feature, ''), coalesce(model, ''), coalesce(provider, ''), coalesce(environment, ''), status, coalesce(step_type, '')"
         let userKeys = "coalesce(user_id, ''), coalesce(feature, ''), coalesce(model, ''), coalesce(environment, '')"
         func compare(_ table: String, raw: String, stored: String) throws {

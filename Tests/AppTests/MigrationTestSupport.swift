@@ -6,11 +6,13 @@ import Store
 /// project, so a test can store what an older server left and then run every migration.
 struct OlderSchema {
     let connection: PostgresConnection
+    let connectionString: String
     let all: Migrator
     let project: Int64
 
     init(before version: Int, project name: String) throws {
-        connection = try PostgresConnection(connectionString: try TestEnvironment.freshDatabase())
+        connectionString = try TestEnvironment.freshDatabase()
+        connection = try PostgresConnection(connectionString: connectionString)
         all = try Migrator(directory: URL(fileURLWithPath: TestEnvironment.migrationsDirectory))
         _ = try Migrator(migrations: all.migrations.filter { $0.version < version }).migrate(connection)
         project = try connection.query(PostgresQuery(sql: "INSERT INTO projects (name) VALUES ($1) RETURNING id", binds: [.text(name)]))

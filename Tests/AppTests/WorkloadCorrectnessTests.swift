@@ -41,7 +41,7 @@ struct WorkloadCorrectnessTests {
     }
 
     static let usageFields = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "cost_usd", "unpriced_calls",
-                              "errors", "retries", "fallbacks", "cache_hits"]
+                              "errors", "retries", "fallbacks", "cache_hits", "provider_cache_hits"]
 
     /// `bucket|dim…` → the usage figures, from the API.
     func apiUsage(_ query: String, dimensions: [String]) throws -> [String: [String]] {
@@ -71,7 +71,8 @@ struct WorkloadCorrectnessTests {
                    sum(cached_tokens)::text AS cached_tokens, sum(cache_write_tokens)::text AS cache_write_tokens,
                    trim_scale(coalesce(sum(cost_pico), 0) / 1e12)::text AS cost_usd, count(*) FILTER (WHERE cost_pico IS NULL)::text AS unpriced_calls,
                    count(*) FILTER (WHERE status = 'error')::text AS errors, sum(retries)::text AS retries,
-                   count(*) FILTER (WHERE fallback_triggered)::text AS fallbacks, count(*) FILTER (WHERE cache_hit)::text AS cache_hits
+                   count(*) FILTER (WHERE fallback_triggered)::text AS fallbacks, count(*) FILTER (WHERE cache_hit)::text AS cache_hits,
+                   count(*) FILTER (WHERE cached_tokens > 0)::text AS provider_cache_hits
             FROM events WHERE \(condition) GROUP BY 1
             """, binds)
         var result: [String: [String]] = [:]

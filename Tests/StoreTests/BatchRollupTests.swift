@@ -6,14 +6,14 @@ import TokenmeterCore
 /// The Swift aggregation of a batch into rollup cells: the same figures the raw-event SQL gives.
 struct BatchRollupTests {
     static func event(_ id: Int, at timestamp: String, user: String? = "u1", feature: String? = "chat", model: String? = "gpt-4o",
-                      cost: Int64? = 1_000, latency: Double? = 100, ttft: Double? = nil) -> ProjectEvent {
+                      cost: Int64? = 1_000, latency: Double? = 100, ttft: Double? = nil, cached: Int64 = 40) -> ProjectEvent {
         var e = Event(eventID: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", id))!,
                       timestamp: Timestamp.parseRFC3339(timestamp)!, requestID: "r\(id)")
         e.userID = user
         e.feature = feature
         e.model = model
         e.provider = "openai"
-        e.usage = TokenUsage(input: 100, output: 10, cachedInput: 40, cacheWrite: 0)
+        e.usage = TokenUsage(input: 100, output: 10, cachedInput: cached, cacheWrite: 0)
         e.cost = cost.map { Money(picodollars: $0) }
         e.latencyMs = latency
         e.ttftMs = ttft
@@ -42,7 +42,7 @@ struct BatchRollupTests {
         let rollup = BatchRollup([
             BatchRollupTests.event(1, at: "2026-11-20T10:00:01Z", cost: 6_000_000_000_000_000_000, latency: 100),
             ProjectEvent(project: ProjectID(7), event: error),
-            BatchRollupTests.event(3, at: "2026-11-20T10:00:59.5Z", cost: 6_000_000_000_000_000_000, latency: nil, ttft: 20),
+            BatchRollupTests.event(3, at: "2026-11-20T10:00:59.5Z", cost: 6_000_000_000_000_000_000, latency: nil, ttft: 20, cached: 0),
         ])
         let rows = rollup.usagePendingRows
         #expect(rows.count == 1)        // one minute; ok and error are two cells of it
@@ -50,10 +50,11 @@ struct BatchRollupTests {
         #expect(Array(row.prefix(8)) == ["7", "2026-11-20T10:00:00Z", #"{"chat","chat"}"#, #"{"gpt-4o","gpt-4o"}"#,
                                          #"{"openai","openai"}"#, #"{"",""}"#, #"{"ok","error"}"#, #"{"",""}"#])
         // calls, tokens in/out, cached, cache write, cost (beyond Int64 when summed), unpriced, errors,
-        // retries, fallbacks, app-cache hits, latency sum/count, savings, misses, priced misses, miss
-        // cost, TTFT sum/count: the ok cell first, then the error cell.
-        #expect(Array(row.dropFirst(8)) == ["{2,1}", "{200,100}", "{20,10}", "{80,40}", "{0,0}", "{12000000000000000000,0}", "{0,1}",
-                                            "{0,1}", "{0,3}", "{0,0}", "{0,1}", "{100.0,300.0}", "{1,1}", "{0,25}", "{2,0}", "{2,0}",
+        // retries, fallbacks, app-cache hits, provider-cache hits (calls with cached tokens), latency
+        // sum/count, savings, misses, priced misses, miss cost, TTFT sum/count: the ok cell first, then
+        // the error cell.
+        #expect(Array(row.dropFirst(8)) == ["{2,1}", "{200,100}", "{20,10}", "{40,40}", "{0,0}", "{12000000000000000000,0}", "{0,1}",
+                                            "{0,1}", "{0,3}", "{0,0}", "{0,1}", "{1,1}", "{100.0,300.0}", "{1,1}", "{0,25}", "{2,0}", "{2,0}",
                                             "{12000000000000000000,0}", "{20.0,50.0}", "{1,1}"])
     }
 

@@ -26,6 +26,7 @@ export async function render(el, ctx) {
   el.append(h("div", { class: "kpis" },
     tile("cache_hit_rate", "App-cache hit rate", t.cache_hit_rate, percent(t.cache_hit_rate)),
     tile("cached_token_share", "Prompt-cache share", t.cached_token_share, percent(t.cached_token_share)),
+    tile("provider_cache_hit_rate", "Calls reading the prompt cache", t.provider_cache_hit_rate, percent(t.provider_cache_hit_rate)),
     tile("saved_usd", "Saved", t.saved_usd, usd(t.saved_usd)),
     tile("cached_tokens_saved_usd", "…by prompt cache", t.cached_tokens_saved_usd, usd(t.cached_tokens_saved_usd)),
     tile("cache_hits_saved_usd", "…by app cache", t.cache_hits_saved_usd, usd(t.cache_hits_saved_usd))));
@@ -46,6 +47,7 @@ export async function render(el, ctx) {
     { key: "calls", label: "calls", numeric: true, format: count },
     { key: "cache_hits", label: "app-cache hits", numeric: true, format: count },
     { key: "cache_hit_rate", label: "hit rate", numeric: true, format: (v) => percent(v) },
+    { key: "provider_cache_hits", label: "prompt-cache hits", numeric: true, format: count },
     { key: "cached_tokens", label: "cached tokens", numeric: true, format: compact },
     { key: "cached_token_share", label: "prompt-cache share", numeric: true, format: (v) => percent(v) },
     { key: "saved_usd", label: "saved (USD)", numeric: true, format: usd },

@@ -345,7 +345,7 @@ def main():
 
         # Cache.
         open_view(f"/cache?{query}")
-        for field in ["cache_hit_rate", "cached_token_share", "saved_usd", "cached_tokens_saved_usd", "cache_hits_saved_usd"]:
+        for field in ["cache_hit_rate", "cached_token_share", "provider_cache_hit_rate", "saved_usd", "cached_tokens_saved_usd", "cache_hits_saved_usd"]:
             checks.close(num(metric(field)), cache[field], f"cache {field}")
         checks.expect(console_errors() == [], "cache: no console errors")
         shot("cache-desktop")

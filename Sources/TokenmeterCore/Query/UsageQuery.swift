@@ -117,6 +117,8 @@ public struct UsageRow: Sendable, Hashable {
     public var retries: Int64
     public var fallbacks: Int64
     public var cacheHits: Int64
+    /// Calls the provider's prompt cache served some input tokens of (`cached_tokens > 0`).
+    public var providerCacheHits: Int64
     /// What cached input tokens saved against the uncached input price (exact decimal).
     public var cacheSavingsUSD: String = "0"
     /// Calls that were not app-cache hits, those of them priced, and their cost (exact decimal).
@@ -126,7 +128,7 @@ public struct UsageRow: Sendable, Hashable {
 
     public init(bucket: Date?, dimensions: [UsageDimension: String?], calls: Int64, tokensIn: Int64, tokensOut: Int64,
                 cachedTokens: Int64, cacheWriteTokens: Int64, costUSD: String, unpricedCalls: Int64, errors: Int64,
-                retries: Int64, fallbacks: Int64, cacheHits: Int64) {
+                retries: Int64, fallbacks: Int64, cacheHits: Int64, providerCacheHits: Int64) {
         self.bucket = bucket
         self.dimensions = dimensions
         self.calls = calls
@@ -140,5 +142,6 @@ public struct UsageRow: Sendable, Hashable {
         self.retries = retries
         self.fallbacks = fallbacks
         self.cacheHits = cacheHits
+        self.providerCacheHits = providerCacheHits
     }
 }
