@@ -22,9 +22,12 @@ public final class RollupCompactor: Sendable {
     private let pool: PostgresPool
     /// Pending rows moved per statement (each holds one ingest batch's cells): bounds one transaction.
     private let rowsPerPass: Int
-    /// Set after a pass that left a backlog: the next pass folds the families side by side. Passes
-    /// that keep up with live traffic stay on one connection, one family after another.
-    private let sideBySide = Atomic<Bool>(false)
+    /// When the passes began to leave a backlog (nil while they keep up). Once a backlog has lasted
+    /// `sideBySideAfter`, passes fold the families side by side. Live traffic leaves a backlog of a
+    /// few passes now and then (every pending row of the last interval), cleared in seconds; folding
+    /// it on three connections took both cores from ingest at once, which then waited (ack p99).
+    private let backlogSince = Mutex<ContinuousClock.Instant?>(nil)
+    private let sideBySideAfter: Duration
 
     /// Any constant shared by every instance; "tm_roll" in ASCII. Migrations take it exclusively.
     static let advisoryLockKey: Int64 = 0x746D_5F72_6F6C_6C
@@ -32,9 +35,10 @@ public final class RollupCompactor: Sendable {
     /// The exclusive lock of one family's fold.
     static func familyLockKey(_ family: Int) -> Int64 { advisoryLockKey + 1 + Int64(family) }
 
-    public init(pool: PostgresPool, rowsPerPass: Int = 500) {
+    public init(pool: PostgresPool, rowsPerPass: Int = 500, sideBySideAfter: Duration = .seconds(30)) {
         self.pool = pool
         self.rowsPerPass = rowsPerPass
+        self.sideBySideAfter = sideBySideAfter
     }
 
     static let foldSQLs = PendingRollup.all.map { ($0.pendingTable, $0.foldSQL) }
@@ -52,13 +56,15 @@ public final class RollupCompactor: Sendable {
         public var ran = false
     }
 
-    /// One pass over every family: the first connection folds families one after another and, after
-    /// a pass that left a backlog, each further connection that is free right now takes the next
-    /// family not yet started.
+    /// One pass over every family: the first connection folds families one after another and, once
+    /// a backlog has lasted `sideBySideAfter`, each further connection that is free right now takes
+    /// the next family not yet started.
     @discardableResult
     public func compactOnce() throws -> Pass {
         let run = PassRun(families: RollupCompactor.familyCount, rowsPerPass: rowsPerPass)
-        let helperCount = sideBySide.load(ordering: .relaxed) ? run.families - 1 : 0
+        let now = ContinuousClock.now
+        let sideBySide = backlogSince.withLock { since in since.map { now - $0 >= sideBySideAfter } ?? false }
+        let helperCount = sideBySide ? run.families - 1 : 0
         let pass = try storage {
             try pool.withConnection { first in
                 let helpers = DispatchGroup()
@@ -74,7 +80,7 @@ public final class RollupCompactor: Sendable {
             }
             return try run.result()
         }
-        sideBySide.store(pass.backlog, ordering: .relaxed)
+        backlogSince.withLock { since in since = pass.backlog ? (since ?? now) : nil }
         return pass
     }
 

@@ -279,8 +279,8 @@ struct PendingRollupTests {
         #expect(try count("rollup_user_pending") == 0)
     }
 
-    /// A family whose lock another session holds is skipped; the others are folded. After a pass that
-    /// left a backlog the families fold side by side, each on its own connection.
+    /// A family whose lock another session holds is skipped; the others are folded. Once a backlog has
+    /// lasted `sideBySideAfter`, the families fold side by side, each on its own connection.
     @Test func familiesFoldSideBySideAndOneLockedFamilyWaits() throws {
         try ingest(0..<300)
         let pending = { (table: String) in try self.count(table) }
@@ -292,11 +292,16 @@ struct PendingRollupTests {
         _ = try holder.query(PostgresQuery(sql: "SELECT pg_advisory_xact_lock($1)", binds: [.int(0x746D_5F72_6F6C_6C + 1 + Int64(users))]))
         let pool = PostgresPool(connectionString: server.connectionString, size: RollupCompactor.familyCount)
         defer { pool.close() }
-        // A pass of one pending row per family leaves a backlog: the next passes fold side by side.
-        let compactor = RollupCompactor(pool: pool, rowsPerPass: 1)
+        // A pass of one pending row per family leaves a backlog; once it has lasted 300 ms, the next
+        // passes fold side by side.
+        let compactor = RollupCompactor(pool: pool, rowsPerPass: 1, sideBySideAfter: .milliseconds(300))
         let first = try compactor.compactOnce()
         #expect(first.ran && first.backlog && first.movedRows == 2)
         #expect(pool.stats.open == 1, "a pass after no backlog folds on one connection")
+        let second = try compactor.compactOnce()
+        #expect(second.backlog && second.movedRows == 2)
+        #expect(pool.stats.open == 1, "a backlog younger than sideBySideAfter still folds on one connection")
+        Thread.sleep(forTimeInterval: 0.35)
         while try compactor.compactOnce().backlog {}
         #expect(try pending("rollup_usage_pending") == 0 && pending("sketch_pending") == 0)
         #expect(try pending("rollup_user_pending") > 0)
