@@ -30,4 +30,29 @@ struct RollupSwitchTests {
             #expect(try total(sql) == (rollups ? 40 : 0), "\(family)")
         }
     }
+
+    /// The compactor's work shows on /metrics: rows folded (exactly the pending rows ingest wrote)
+    /// and the time spent folding.
+    @Test func foldingIsCountedOnMetrics() throws {
+        let server = try RunningServer { $0.compactionIntervalSeconds = 1 }
+        let events = (0..<30).map { i in
+            #"{"request_id":"m-\#(i)","timestamp":"2026-11-20T10:\#(10 + i):00Z","user_id":"u\#(i % 3)","feature":"f","latency_ms":\#(i + 1)}"#
+        }
+        let metric = { (name: String) -> Double? in
+            let text = try server.client().send(method: "GET", path: "/metrics").text
+            return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        let foldedBefore = try metric("tokenmeter_compaction_rows_folded_total") ?? 0
+        try server.ingestAll("[" + events.joined(separator: ",") + "]")
+        // One request, one transaction: a pending row per minute (30) in each of the three families.
+        let deadline = Date().addingTimeInterval(30)
+        var folded = try metric("tokenmeter_compaction_rows_folded_total") ?? 0
+        while folded < foldedBefore + 90, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            folded = try metric("tokenmeter_compaction_rows_folded_total") ?? 0
+        }
+        #expect(folded == foldedBefore + 90)
+        #expect(try server.sql("SELECT count(*) AS n FROM rollup_user_pending").rows[0].decode(Int.self, column: "n") == 0)
+        #expect(try (metric("tokenmeter_compaction_seconds_total") ?? 0) > 0)
+    }
 }
